@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { COMMANDS } from '../src/commands/index.js';
+import { VERSION } from '../src/version.js';
+
+const program = new Command('qtrade')
+  .description('Terminal trading workstation: Binance feed, exact candles, paper trading, backtests, daemon, TUI')
+  .version(VERSION)
+  .option('--data-dir <dir>', 'data and config directory (env QTRADE_DATA_DIR, default ~/.config/qtrade)')
+  .option('--proxy <url>', 'HTTP CONNECT proxy for Binance WS and REST (env QTRADE_PROXY / HTTPS_PROXY)')
+  .option('--store <url>', 'store: sqlite:PATH or postgres://... (env QTRADE_STORE)')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    // commander's own usage errors (unknown option, missing argument) exit 2 like ours.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+for (const register of COMMANDS) register(program);
+
+await program.parseAsync(process.argv);

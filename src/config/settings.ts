@@ -1,0 +1,120 @@
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../engine/errors.js';
+
+/**
+ * Every user setting, with its env variable, default and validation. Resolution order is
+ * flags > QTRADE_* env > config file > defaults (see resolve.ts).
+ */
+export interface SettingSpec {
+  key: string;
+  env?: string;
+  description: string;
+  default?: string | number | boolean;
+  type: 'string' | 'number' | 'boolean';
+  /** Validates and normalises a value from the CLI, env or file; throws UsageError. */
+  check?: (value: string) => void;
+  secret?: boolean;
+}
+
+function checkUrl(protocols: string[]) {
+  return (value: string): void => {
+    let u: URL;
+    try {
+      u = new URL(value);
+    } catch {
+      throw new UsageError(`"${value}" is not a URL`, { hint: `expected a URL such as ${protocols[0]}//host:port` });
+    }
+    if (!protocols.includes(u.protocol)) {
+      throw new UsageError(`"${value}" must use ${protocols.join(' or ')}`);
+    }
+  };
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    key: 'binance.wsUrl',
+    env: 'QTRADE_BINANCE_WS_URL',
+    type: 'string',
+    default: 'wss://stream.binance.com:9443',
+    description: 'Binance market-data WebSocket base URL',
+    check: checkUrl(['ws:', 'wss:']),
+  },
+  {
+    key: 'binance.restUrl',
+    env: 'QTRADE_BINANCE_REST_URL',
+    type: 'string',
+    default: 'https://api.binance.com',
+    description: 'Binance REST base URL',
+    check: checkUrl(['http:', 'https:']),
+  },
+  {
+    key: 'proxy',
+    env: 'QTRADE_PROXY',
+    type: 'string',
+    description: 'HTTP CONNECT proxy for WS and REST (e.g. http://127.0.0.1:4780); HTTPS_PROXY is used when unset',
+    check: checkUrl(['http:', 'https:']),
+  },
+  {
+    key: 'store',
+    env: 'QTRADE_STORE',
+    type: 'string',
+    description: 'Store URL: sqlite:PATH or postgres://... (default: sqlite file in the data dir)',
+    check: (v) => {
+      if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(v)) {
+        throw new UsageError(`store "${v}" is neither sqlite:PATH nor postgres://...`);
+      }
+    },
+  },
+  {
+    key: 'symbols',
+    env: 'QTRADE_SYMBOLS',
+    type: 'string',
+    default: 'btcusdt,ethusdt',
+    description: 'Default symbols for the feed, comma-separated',
+    check: (v) => {
+      if (!/^[a-z0-9]+(,[a-z0-9]+)*$/i.test(v)) throw new UsageError(`symbols "${v}" must be comma-separated names like btcusdt,ethusdt`);
+    },
+  },
+  {
+    key: 'candles.graceMs',
+    env: 'QTRADE_CANDLES_GRACE_MS',
+    type: 'number',
+    default: 0,
+    description: 'How long a minute stays open for late trades after a later trade arrives (ms)',
+    check: (v) => {
+      if (!/^\d+$/.test(v) || Number(v) > 60_000) throw new UsageError(`candles.graceMs must be an integer 0..60000, got "${v}"`);
+    },
+  },
+];
+
+export function settingSpec(key: string): SettingSpec {
+  const spec = SETTINGS.find((s) => s.key === key);
+  if (!spec) {
+    throw new UsageError(`unknown setting "${key}"`, { hint: `known settings: ${SETTINGS.map((s) => s.key).join(', ')}` });
+  }
+  return spec;
+}
+
+/** Converts a string from the CLI or env into the setting's type, validating it. */
+export function coerceSetting(spec: SettingSpec, value: string): string | number | boolean {
+  spec.check?.(value);
+  switch (spec.type) {
+    case 'number': {
+      const n = Number(value);
+      if (!Number.isFinite(n)) throw new UsageError(`${spec.key} must be a number, got "${value}"`);
+      return n;
+    }
+    case 'boolean':
+      if (value !== 'true' && value !== 'false') throw new UsageError(`${spec.key} must be true or false, got "${value}"`);
+      return value === 'true';
+    default:
+      return value;
+  }
+}
+
+/** ~/.config/qtrade (or $XDG_CONFIG_HOME/qtrade) unless --data-dir / QTRADE_DATA_DIR say otherwise. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return path.join(base, 'qtrade');
+}

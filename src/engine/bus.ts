@@ -1,0 +1,65 @@
+import type { Candle } from './candles/types.js';
+import type { BookTop, MiniTicker, Trade } from './market/types.js';
+
+/** Every topic on the bus and its payload type. Engines talk only through these. */
+export interface Topics {
+  trade: Trade;
+  'candle.partial': Candle;
+  'candle.closed': Candle;
+  /** A closed kline from the exchange, for cross-checking our own. */
+  'candle.exchange': Candle;
+  'candle.mismatch': { ours: Candle; theirs: Candle; fields: string[] };
+  'book.top': BookTop;
+  'book.update': { symbol: string; updateId: number };
+  ticker: MiniTicker;
+  'feed.state': FeedState;
+  'feed.gap': { symbol: string; fromId: number; toId: number; filled: number };
+  'feed.error': { message: string; detail?: string };
+}
+
+export interface FeedState {
+  state: 'connecting' | 'open' | 'reconnecting' | 'closed';
+  attempt: number;
+  /** ms until the next reconnect attempt, when reconnecting. */
+  nextInMs?: number;
+  reason?: string;
+}
+
+export type Topic = keyof Topics;
+export type Handler<T extends Topic> = (payload: Topics[T]) => void;
+
+/**
+ * Typed synchronous in-process bus. Handlers run in subscription order; a throwing
+ * handler is reported through `onError` and does not stop the others.
+ */
+export class Bus {
+  private readonly handlers: { [T in Topic]?: Handler<T>[] } = {};
+
+  constructor(private readonly onError: (topic: Topic, err: unknown) => void = () => {}) {}
+
+  publish<T extends Topic>(topic: T, payload: Topics[T]): void {
+    const list = this.handlers[topic] as Handler<T>[] | undefined;
+    if (!list) return;
+    for (const h of list) {
+      try {
+        h(payload);
+      } catch (err) {
+        this.onError(topic, err);
+      }
+    }
+  }
+
+  /** Returns an unsubscribe function. */
+  subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
+    const list = (this.handlers[topic] ??= [] as Handler<T>[] as never) as Handler<T>[];
+    list.push(handler);
+    return () => {
+      const i = list.indexOf(handler);
+      if (i !== -1) list.splice(i, 1);
+    };
+  }
+
+  hasSubscribers(topic: Topic): boolean {
+    return (this.handlers[topic]?.length ?? 0) > 0;
+  }
+}
