@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Instruments, closeMatches, type ExchangeInfo } from './instruments.js';
+
+const info = JSON.parse(readFileSync(new URL('../../../fixtures/binance/exchangeInfo.json', import.meta.url), 'utf8')) as ExchangeInfo;
+
+describe('Instruments', () => {
+  const instruments = Instruments.fromExchangeInfo(info);
+
+  it('takes scales from tickSize and stepSize', () => {
+    const btc = instruments.get('btcusdt');
+    expect(btc).toMatchObject({ symbol: 'BTCUSDT', priceScale: 2, qtyScale: 5, baseAsset: 'BTC', quoteAsset: 'USDT' });
+    expect(instruments.get('DOGEUSDT')).toMatchObject({ priceScale: 5, qtyScale: 0 });
+  });
+
+  it('names close matches for an unknown symbol', () => {
+    expect(() => instruments.get('BTCUSTD')).toThrow(/unknown symbol "BTCUSTD"/);
+    try {
+      instruments.get('btcusd');
+    } catch (e) {
+      expect((e as { hint: string }).hint).toContain('BTCUSDT');
+    }
+    expect(closeMatches('ETHUSD', ['ETHUSDT', 'ETHBTC', 'SOLUSDT'])).toEqual(['ETHUSDT', 'ETHBTC']);
+  });
+});
