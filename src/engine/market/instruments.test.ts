@@ -20,6 +20,7 @@ describe('Instruments', () => {
     } catch (e) {
       expect((e as { hint: string }).hint).toContain('BTCUSDT');
     }
-    expect(closeMatches('ETHUSD', ['ETHUSDT', 'ETHBTC', 'SOLUSDT'])).toEqual(['ETHUSDT', 'ETHBTC']);
+    expect(closeMatches('ETHUSD', ['ETHUSDT', 'ETHBTC', 'SOLUSDT'])).toEqual(['ETHUSDT']);
+    expect(closeMatches('SOLUSTD', ['ETHUSDT', 'SOLUSDT', 'SOLBTC'])).toEqual(['SOLUSDT', 'SOLBTC']);
   });
 });
