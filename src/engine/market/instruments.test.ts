@@ -21,6 +21,6 @@ describe('Instruments', () => {
       expect((e as { hint: string }).hint).toContain('BTCUSDT');
     }
     expect(closeMatches('ETHUSD', ['ETHUSDT', 'ETHBTC', 'SOLUSDT'])).toEqual(['ETHUSDT']);
-    expect(closeMatches('SOLUSTD', ['ETHUSDT', 'SOLUSDT', 'SOLBTC'])).toEqual(['SOLUSDT', 'SOLBTC']);
+    expect(closeMatches('SOLUSTD', ['ETHUSDT', 'SOLUSDT', 'SOLBTC'])).toEqual(['SOLUSDT']);
   });
 });
