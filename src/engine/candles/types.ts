@@ -3,12 +3,15 @@ export const INTERVALS = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h'
 export type Interval = (typeof INTERVALS)[number];
 
 /**
- * A kline, field for field as Binance's: prices are raws at the symbol's price scale,
- * volumes at its qty scale, quote volumes at priceScale + qtyScale (exact products).
+ * A kline, field for field as Binance's: prices are raws at `priceScale`, volumes at
+ * `qtyScale`, quote volumes at priceScale + qtyScale (exact products). Times are in the
+ * source's unit (ms, or µs for data.binance.vision spot files from 2025 on).
  */
 export interface Candle {
   symbol: string;
   interval: Interval;
+  priceScale: number;
+  qtyScale: number;
   openTime: number;
   closeTime: number;
   open: number;
