@@ -7,10 +7,10 @@ const info = JSON.parse(readFileSync(new URL('../../../fixtures/binance/exchange
 describe('Instruments', () => {
   const instruments = Instruments.fromExchangeInfo(info);
 
-  it('takes scales from tickSize and stepSize', () => {
+  it('reads prices at the tick scale and quantities at the wire precision', () => {
     const btc = instruments.get('btcusdt');
-    expect(btc).toMatchObject({ symbol: 'BTCUSDT', priceScale: 2, qtyScale: 5, baseAsset: 'BTC', quoteAsset: 'USDT' });
-    expect(instruments.get('DOGEUSDT')).toMatchObject({ priceScale: 5, qtyScale: 0 });
+    expect(btc).toMatchObject({ symbol: 'BTCUSDT', priceScale: 2, qtyScale: 8, stepSize: '0.00001000', baseAsset: 'BTC', quoteAsset: 'USDT' });
+    expect(instruments.get('DOGEUSDT')).toMatchObject({ priceScale: 5, qtyScale: 8, stepSize: '1.00000000' });
   });
 
   it('names close matches for an unknown symbol', () => {

@@ -13,6 +13,7 @@ export interface ExchangeSymbol {
   status: string;
   baseAsset: string;
   quoteAsset: string;
+  baseAssetPrecision?: number;
   filters: Array<{ filterType: string; [k: string]: unknown }>;
 }
 
@@ -21,12 +22,16 @@ export function instrumentFromExchange(s: ExchangeSymbol): Instrument {
   const lot = s.filters.find((f) => f.filterType === 'LOT_SIZE');
   const tickSize = typeof price?.tickSize === 'string' ? price.tickSize : '0.00000001';
   const stepSize = typeof lot?.stepSize === 'string' ? lot.stepSize : '0.00000001';
+  // Market data can carry quantities finer than today's stepSize (orders resting from before a
+  // step change show up in depth and can trade), so quantities are read at the asset's wire
+  // precision; stepSize still governs new orders.
+  const qtyScale = Math.max(scaleOfStep(stepSize), Math.min(s.baseAssetPrecision ?? 8, 8));
   return {
     symbol: s.symbol,
     baseAsset: s.baseAsset,
     quoteAsset: s.quoteAsset,
     priceScale: scaleOfStep(tickSize),
-    qtyScale: scaleOfStep(stepSize),
+    qtyScale,
     tickSize,
     stepSize,
     status: s.status,
