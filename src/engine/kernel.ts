@@ -1,0 +1,238 @@
+import { Bus } from './bus.js';
+import { CandleSynthesizer } from './candles/synthesizer.js';
+import { compareCandles } from './candles/compare.js';
+import type { Candle } from './candles/types.js';
+import type { Clock } from './clock.js';
+import type { Instruments } from './market/instruments.js';
+import type { Channel, MarketEvent, MarketVenue } from './market/source.js';
+import { TradeSequencer } from './market/trade-sequencer.js';
+import type { Store } from './store/types.js';
+
+export interface KernelOptions {
+  clock: Clock;
+  venue: MarketVenue;
+  instruments: Instruments;
+  store?: Store;
+  bus?: Bus;
+  /** Extra time a minute stays open after a later trade (ms). */
+  candleGraceMs?: number;
+  /** Publish partial candle updates (the TUI wants them; batch jobs do not). */
+  partialCandles?: boolean;
+}
+
+export interface KernelStats {
+  frames: number;
+  decodeErrors: number;
+  trades: number;
+  duplicates: number;
+  gaps: number;
+  gapTradesFilled: number;
+  missingTrades: number;
+  candlesClosed: number;
+  candleChecks: number;
+  candleMismatches: number;
+  storeErrors: number;
+}
+
+export const DEFAULT_CHANNELS: Channel[] = ['aggTrade', 'kline_1m', 'bookTicker', 'miniTicker'];
+
+interface SymbolPipeline {
+  sequencer: TradeSequencer;
+  synth: CandleSynthesizer;
+  /** Closed candles awaiting the exchange's kline for the same minute, and vice versa. */
+  ours: Map<number, Candle>;
+  theirs: Map<number, Candle>;
+}
+
+/**
+ * Wires the engines on one bus. Live, replay and backtest differ only in the clock and
+ * venue handed in here; everything downstream of the venue is the same code.
+ */
+export class Kernel {
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly instruments: Instruments;
+  readonly venue: MarketVenue;
+  private readonly store: Store | undefined;
+  private readonly pipelines = new Map<string, SymbolPipeline>();
+  private readonly statsBase = { frames: 0, decodeErrors: 0, candlesClosed: 0, candleChecks: 0, candleMismatches: 0, storeErrors: 0 };
+  private pendingWrites: Candle[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private channels: Channel[] = DEFAULT_CHANNELS;
+
+  constructor(private readonly opts: KernelOptions) {
+    this.bus = opts.bus ?? new Bus();
+    this.clock = opts.clock;
+    this.instruments = opts.instruments;
+    this.venue = opts.venue;
+    this.store = opts.store;
+  }
+
+  async start(symbols: string[], channels: Channel[] = DEFAULT_CHANNELS): Promise<void> {
+    this.channels = channels;
+    for (const s of symbols) this.pipeline(s);
+    await this.venue.start(symbols, channels, {
+      event: (ev) => this.onEvent(ev),
+      raw: () => {
+        this.statsBase.frames++;
+      },
+      state: (st) => this.bus.publish('feed.state', st),
+      error: (message, detail) => {
+        this.statsBase.decodeErrors++;
+        this.bus.publish('feed.error', { message, detail });
+      },
+    });
+  }
+
+  async subscribe(symbols: string[]): Promise<void> {
+    for (const s of symbols) this.pipeline(s);
+    await this.venue.subscribe(symbols);
+  }
+
+  async unsubscribe(symbols: string[]): Promise<void> {
+    await this.venue.unsubscribe(symbols);
+  }
+
+  /** Stops the venue, waits for gap fills in flight and flushes closed candles to the store. */
+  async stop(): Promise<void> {
+    await this.venue.stop();
+    await this.settled();
+  }
+
+  /** Resolves when gap fills and store writes in flight are done. */
+  async settled(): Promise<void> {
+    for (const p of this.pipelines.values()) await p.sequencer.settled();
+    this.flushWrites();
+    await this.writing;
+  }
+
+  stats(): KernelStats {
+    const s = { ...this.statsBase, trades: 0, duplicates: 0, gaps: 0, gapTradesFilled: 0, missingTrades: 0 };
+    for (const p of this.pipelines.values()) {
+      const q = p.sequencer.stats;
+      s.trades += q.emitted;
+      s.duplicates += q.duplicates;
+      s.gaps += q.gaps;
+      s.gapTradesFilled += q.filled;
+      s.missingTrades += q.missing;
+    }
+    return s;
+  }
+
+  /** The open (partial) 1m candle of a symbol. */
+  currentCandle(symbol: string): Candle | undefined {
+    return this.pipelines.get(symbol.toUpperCase())?.synth.current();
+  }
+
+  private pipeline(symbol: string): SymbolPipeline {
+    const instrument = this.instruments.get(symbol);
+    let p = this.pipelines.get(instrument.symbol);
+    if (p) return p;
+    const synth = new CandleSynthesizer({
+      instrument,
+      graceMs: this.opts.candleGraceMs ?? 0,
+      onClosed: (c) => this.onCandleClosed(c),
+      onPartial: this.opts.partialCandles ? (c) => this.bus.publish('candle.partial', c) : undefined,
+    });
+    const canFill = this.channels.includes('aggTrade');
+    const sequencer = new TradeSequencer({
+      symbol: instrument.symbol,
+      fetchFrom: canFill ? (fromId, limit) => this.venue.aggTradesFrom(instrument.symbol, fromId, limit) : undefined,
+      emit: (t) => {
+        this.clock.advance(t.time);
+        synth.add(t);
+        this.bus.publish('trade', t);
+      },
+      mark: (time) => synth.advanceTo(time),
+      onGap: (g) => this.bus.publish('feed.gap', g),
+      onError: (err) => this.bus.publish('feed.error', { message: `gap fill failed for ${instrument.symbol}: ${(err as Error).message}` }),
+    });
+    p = { sequencer, synth, ours: new Map(), theirs: new Map() };
+    this.pipelines.set(instrument.symbol, p);
+    return p;
+  }
+
+  private onEvent(ev: MarketEvent): void {
+    switch (ev.kind) {
+      case 'trade': {
+        const p = this.pipelines.get(ev.trade.symbol);
+        if (p) p.sequencer.push(ev.trade);
+        return;
+      }
+      case 'kline': {
+        const c = ev.candle;
+        this.clock.advance(c.openTime);
+        if (!c.closed) return;
+        this.bus.publish('candle.exchange', c);
+        const p = this.pipelines.get(c.symbol);
+        if (!p) return;
+        this.crossCheck(p, undefined, c);
+        // Binance closed this minute: ours closes too, behind any trades still being gap-filled.
+        p.sequencer.mark(c.closeTime + 1);
+        return;
+      }
+      case 'bookTicker':
+        this.bus.publish('book.top', ev.top);
+        return;
+      case 'depth':
+        this.bus.publish('book.update', { symbol: ev.diff.symbol, updateId: ev.diff.lastUpdateId });
+        return;
+      case 'miniTicker':
+        this.clock.advance(ev.ticker.time);
+        this.bus.publish('ticker', ev.ticker);
+        return;
+    }
+  }
+
+  private onCandleClosed(c: Candle): void {
+    this.statsBase.candlesClosed++;
+    this.bus.publish('candle.closed', c);
+    const p = this.pipelines.get(c.symbol);
+    if (p && this.channels.includes('kline_1m')) this.crossCheck(p, c, undefined);
+    if (this.store) {
+      this.pendingWrites.push(c);
+      if (this.pendingWrites.length >= 500) this.flushWrites();
+      else queueMicrotask(() => this.flushWrites());
+    }
+  }
+
+  /** Compares our closed candle with Binance's once both are in. */
+  private crossCheck(p: SymbolPipeline, ours: Candle | undefined, theirs: Candle | undefined): void {
+    const t = (ours ?? theirs)!.openTime;
+    if (ours) p.ours.set(t, ours);
+    if (theirs) p.theirs.set(t, theirs);
+    const a = p.ours.get(t);
+    const b = p.theirs.get(t);
+    if (a && b) {
+      p.ours.delete(t);
+      p.theirs.delete(t);
+      this.statsBase.candleChecks++;
+      const fields = compareCandles(a, b);
+      if (fields.length > 0) {
+        this.statsBase.candleMismatches++;
+        this.bus.publish('candle.mismatch', { ours: a, theirs: b, fields });
+      }
+    }
+    // Keep the maps small: a minute that never gets its pair is dropped after an hour.
+    for (const m of [p.ours, p.theirs]) {
+      if (m.size > 60) m.delete(m.keys().next().value!);
+    }
+  }
+
+  private flushWrites(): void {
+    if (!this.store || this.pendingWrites.length === 0) return;
+    const batch = this.pendingWrites;
+    this.pendingWrites = [];
+    const store = this.store;
+    this.writing = this.writing
+      .then(() => store.upsertCandles(batch))
+      .catch((err: unknown) => {
+        this.statsBase.storeErrors++;
+        this.bus.publish('feed.error', { message: `store write failed: ${(err as Error).message}` });
+      });
+  }
+}
+
+export function createKernel(opts: KernelOptions): Kernel {
+  return new Kernel(opts);
+}

@@ -1,0 +1,129 @@
+import type { Candle, Interval } from '../candles/types.js';
+import { INTERVALS } from '../candles/types.js';
+import { StoreError } from '../errors.js';
+
+/**
+ * Shared by the SQLite and PostgreSQL stores: how a candle's exact values travel to and
+ * from a row. Prices, times, ids and counts are safe integers (numbers); volumes are
+ * bigints and travel as decimal strings so values beyond 2^63 survive unchanged.
+ */
+
+/** A bigint (or an integral number) as a decimal string; anything else is refused. */
+export function bigText(v: bigint | number, field: string): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  throw new StoreError('STORE_VALUE', `candle ${field} must be an integer raw, got ${String(v)}`);
+}
+
+export function toBigint(v: unknown, field: string): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'string' || (typeof v === 'number' && Number.isSafeInteger(v))) {
+    try {
+      return BigInt(v);
+    } catch {
+      // fall through to the error below
+    }
+  }
+  throw new StoreError('STORE_CORRUPT', `stored ${field} "${String(v)}" is not an integer`, {
+    hint: 'the store holds a value qtrade did not write; re-download or re-import that range',
+  });
+}
+
+export function toSafeNumber(v: unknown, field: string): number {
+  const n = typeof v === 'string' ? Number(v) : typeof v === 'bigint' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+    throw new StoreError('STORE_CORRUPT', `stored ${field} "${String(v)}" is not a safe integer`);
+  }
+  return n;
+}
+
+export function toInterval(v: unknown): Interval {
+  if (typeof v === 'string' && (INTERVALS as readonly string[]).includes(v)) return v as Interval;
+  throw new StoreError('STORE_CORRUPT', `stored interval "${String(v)}" is not a Binance interval`);
+}
+
+/** A candle row as both stores select it (column aliases in snake_case). */
+export interface CandleRow {
+  symbol: unknown;
+  interval_name: unknown;
+  price_scale: unknown;
+  qty_scale: unknown;
+  open_time: unknown;
+  close_time: unknown;
+  open: unknown;
+  high: unknown;
+  low: unknown;
+  close: unknown;
+  volume: unknown;
+  quote_volume: unknown;
+  trades: unknown;
+  taker_buy_volume: unknown;
+  taker_buy_quote_volume: unknown;
+  first_trade_id: unknown;
+  last_trade_id: unknown;
+  closed: unknown;
+}
+
+export const CANDLE_COLUMNS = [
+  'symbol',
+  'interval_name',
+  'open_time',
+  'close_time',
+  'price_scale',
+  'qty_scale',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'quote_volume',
+  'trades',
+  'taker_buy_volume',
+  'taker_buy_quote_volume',
+  'first_trade_id',
+  'last_trade_id',
+  'closed',
+] as const;
+
+export function candleFromRow(r: CandleRow): Candle {
+  return {
+    symbol: String(r.symbol),
+    interval: toInterval(r.interval_name),
+    priceScale: toSafeNumber(r.price_scale, 'price_scale'),
+    qtyScale: toSafeNumber(r.qty_scale, 'qty_scale'),
+    openTime: toSafeNumber(r.open_time, 'open_time'),
+    closeTime: toSafeNumber(r.close_time, 'close_time'),
+    open: toSafeNumber(r.open, 'open'),
+    high: toSafeNumber(r.high, 'high'),
+    low: toSafeNumber(r.low, 'low'),
+    close: toSafeNumber(r.close, 'close'),
+    volume: toBigint(r.volume, 'volume'),
+    quoteVolume: toBigint(r.quote_volume, 'quote_volume'),
+    trades: toSafeNumber(r.trades, 'trades'),
+    takerBuyVolume: toBigint(r.taker_buy_volume, 'taker_buy_volume'),
+    takerBuyQuoteVolume: toBigint(r.taker_buy_quote_volume, 'taker_buy_quote_volume'),
+    firstTradeId: toSafeNumber(r.first_trade_id, 'first_trade_id'),
+    lastTradeId: toSafeNumber(r.last_trade_id, 'last_trade_id'),
+    closed: r.closed === true || r.closed === 1 || r.closed === 1n,
+  };
+}
+
+/**
+ * Keeps the last candle per (symbol, interval, openTime), in first-seen order: a batch
+ * may carry the same candle twice (a partial, then its final form) and the later wins.
+ */
+export function lastPerKey(candles: readonly Candle[]): Candle[] {
+  const byKey = new Map<string, Candle>();
+  for (const c of candles) byKey.set(`${c.symbol}\u0000${c.interval}\u0000${c.openTime}`, c);
+  return byKey.size === candles.length ? [...candles] : [...byKey.values()];
+}
+
+/** Bounds of a CandleQuery as the SQL of both stores wants them. */
+export function queryBounds(q: { from?: number; to?: number; limit?: number }): { from: number; to: number; limit: number | undefined } {
+  const limit = q.limit === undefined ? undefined : Math.max(0, Math.floor(q.limit));
+  return {
+    from: q.from ?? Number.MIN_SAFE_INTEGER,
+    to: q.to ?? Number.MAX_SAFE_INTEGER,
+    limit,
+  };
+}

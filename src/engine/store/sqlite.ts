@@ -1,0 +1,281 @@
+import Database from 'better-sqlite3';
+import type { Candle, Interval } from '../candles/types.js';
+import { QtradeError, StoreError } from '../errors.js';
+import type { Instrument } from '../market/types.js';
+import { bigText, candleFromRow, queryBounds, toSafeNumber, type CandleRow } from './rows.js';
+import type { CandleQuery, Store } from './types.js';
+
+/**
+ * SQLite store (the default): one file in WAL mode, so a reader (the TUI) never blocks the
+ * writer (the feed). Tables are STRICT: a non-integer raw is refused by SQLite instead of
+ * being stored as a REAL.
+ *
+ * Value encoding: prices, times, ids, counts and scales are INTEGER (they are safe integers
+ * by the Candle contract). Volumes and quote volumes are bigints that can exceed SQLite's
+ * 64-bit INTEGER (a week's quote volume at scale 16 easily does), so they are always
+ * TEXT holding the raw's decimal digits, never INTEGER "when it fits": one encoding per
+ * column keeps reads simple and exact.
+ */
+
+type Migration = (db: Database.Database) => void;
+
+/** Index i upgrades schema version i to i + 1. Append only; never edit a shipped one. */
+const MIGRATIONS: Migration[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE candles (
+        symbol TEXT NOT NULL,
+        interval_name TEXT NOT NULL,
+        open_time INTEGER NOT NULL,
+        close_time INTEGER NOT NULL,
+        price_scale INTEGER NOT NULL,
+        qty_scale INTEGER NOT NULL,
+        open INTEGER NOT NULL,
+        high INTEGER NOT NULL,
+        low INTEGER NOT NULL,
+        close INTEGER NOT NULL,
+        volume TEXT NOT NULL,
+        quote_volume TEXT NOT NULL,
+        trades INTEGER NOT NULL,
+        taker_buy_volume TEXT NOT NULL,
+        taker_buy_quote_volume TEXT NOT NULL,
+        first_trade_id INTEGER NOT NULL,
+        last_trade_id INTEGER NOT NULL,
+        closed INTEGER NOT NULL,
+        PRIMARY KEY (symbol, interval_name, open_time)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE instruments (
+        symbol TEXT NOT NULL PRIMARY KEY,
+        base_asset TEXT NOT NULL,
+        quote_asset TEXT NOT NULL,
+        price_scale INTEGER NOT NULL,
+        qty_scale INTEGER NOT NULL,
+        tick_size TEXT NOT NULL,
+        step_size TEXT NOT NULL,
+        status TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE state (
+        key TEXT NOT NULL PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `);
+  },
+];
+
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+const CANDLE_SELECT = `SELECT symbol, interval_name, price_scale, qty_scale, open_time, close_time, open, high, low, close,
+  volume, quote_volume, trades, taker_buy_volume, taker_buy_quote_volume, first_trade_id, last_trade_id, closed FROM candles`;
+
+interface Statements {
+  upsertCandle: Database.Statement;
+  candlesAsc: Database.Statement;
+  candlesDesc: Database.Statement;
+  lastCandle: Database.Statement;
+  upsertInstrument: Database.Statement;
+  instruments: Database.Statement;
+  getState: Database.Statement;
+  setState: Database.Statement;
+}
+
+export interface SqliteStoreOptions {
+  /** How long a writer waits for another process's lock before failing (ms). */
+  busyTimeoutMs?: number;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private stmts: Statements | undefined;
+
+  /** `file` is a path or ':memory:'. The parent directory must exist (openStore creates it). */
+  constructor(
+    readonly file: string,
+    opts: SqliteStoreOptions = {},
+  ) {
+    try {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    } catch (err) {
+      throw new StoreError('STORE_OPEN', `cannot open SQLite store ${file}: ${(err as Error).message}`, {
+        hint: 'check that the directory exists and is writable, or choose another file with --store sqlite:PATH',
+        cause: err,
+      });
+    }
+  }
+
+  async migrate(): Promise<void> {
+    this.guard('migrate', () => {
+      const run = this.db.transaction(() => {
+        this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT');
+        const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+        let version = row?.version ?? 0;
+        if (version > MIGRATIONS.length) {
+          throw new StoreError(
+            'STORE_SCHEMA',
+            `store ${this.file} has schema version ${version}, newer than this qtrade understands (${MIGRATIONS.length})`,
+            { hint: 'upgrade qtrade, or point --store at another file' },
+          );
+        }
+        if (!row) this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+        for (; version < MIGRATIONS.length; version++) MIGRATIONS[version]!(this.db);
+        this.db.prepare('UPDATE schema_version SET version = ?').run(version);
+      });
+      // IMMEDIATE: two processes starting together must not both try to migrate.
+      run.immediate();
+    });
+    this.prepare();
+  }
+
+  async upsertCandles(candles: readonly Candle[]): Promise<void> {
+    if (candles.length === 0) return;
+    const s = this.statements();
+    this.guard('write candles', () => {
+      this.db.transaction((list: readonly Candle[]) => {
+        for (const c of list) {
+          s.upsertCandle.run(
+            c.symbol,
+            c.interval,
+            c.openTime,
+            c.closeTime,
+            c.priceScale,
+            c.qtyScale,
+            c.open,
+            c.high,
+            c.low,
+            c.close,
+            bigText(c.volume, 'volume'),
+            bigText(c.quoteVolume, 'quoteVolume'),
+            c.trades,
+            bigText(c.takerBuyVolume, 'takerBuyVolume'),
+            bigText(c.takerBuyQuoteVolume, 'takerBuyQuoteVolume'),
+            c.firstTradeId,
+            c.lastTradeId,
+            c.closed ? 1 : 0,
+          );
+        }
+      })(candles);
+    });
+  }
+
+  async candles(q: CandleQuery): Promise<Candle[]> {
+    const s = this.statements();
+    const b = queryBounds(q);
+    const params = { symbol: q.symbol, interval: q.interval, from: b.from, to: b.to, limit: b.limit ?? -1 };
+    return this.guard('read candles', () => {
+      if (q.from === undefined && b.limit !== undefined) {
+        return (s.candlesDesc.all(params) as CandleRow[]).map(candleFromRow).reverse();
+      }
+      return (s.candlesAsc.all(params) as CandleRow[]).map(candleFromRow);
+    });
+  }
+
+  async lastCandle(symbol: string, interval: Interval): Promise<Candle | undefined> {
+    const s = this.statements();
+    const row = this.guard('read candles', () => s.lastCandle.get(symbol, interval) as CandleRow | undefined);
+    return row ? candleFromRow(row) : undefined;
+  }
+
+  async upsertInstruments(list: readonly Instrument[]): Promise<void> {
+    if (list.length === 0) return;
+    const s = this.statements();
+    this.guard('write instruments', () => {
+      this.db.transaction((items: readonly Instrument[]) => {
+        for (const i of items) {
+          s.upsertInstrument.run(i.symbol, i.baseAsset, i.quoteAsset, i.priceScale, i.qtyScale, i.tickSize, i.stepSize, i.status);
+        }
+      })(list);
+    });
+  }
+
+  async instruments(): Promise<Instrument[]> {
+    const s = this.statements();
+    const rows = this.guard('read instruments', () => s.instruments.all() as Array<Record<string, unknown>>);
+    return rows.map((r) => ({
+      symbol: String(r.symbol),
+      baseAsset: String(r.base_asset),
+      quoteAsset: String(r.quote_asset),
+      priceScale: toSafeNumber(r.price_scale, 'price_scale'),
+      qtyScale: toSafeNumber(r.qty_scale, 'qty_scale'),
+      tickSize: String(r.tick_size),
+      stepSize: String(r.step_size),
+      status: String(r.status),
+    }));
+  }
+
+  async getState(key: string): Promise<string | undefined> {
+    const s = this.statements();
+    const row = this.guard('read state', () => s.getState.get(key) as { value: string } | undefined);
+    return row?.value;
+  }
+
+  async setState(key: string, value: string): Promise<void> {
+    const s = this.statements();
+    this.guard('write state', () => s.setState.run(key, value));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private statements(): Statements {
+    if (!this.stmts) {
+      throw new StoreError('STORE_NOT_READY', `store ${this.file} used before migrate()`, {
+        hint: 'open stores with openStore(url), which migrates them',
+      });
+    }
+    if (!this.db.open) throw new StoreError('STORE_CLOSED', `store ${this.file} is closed`);
+    return this.stmts;
+  }
+
+  private prepare(): void {
+    const db = this.db;
+    this.stmts = {
+      upsertCandle: db.prepare(`
+        INSERT INTO candles (symbol, interval_name, open_time, close_time, price_scale, qty_scale, open, high, low, close,
+          volume, quote_volume, trades, taker_buy_volume, taker_buy_quote_volume, first_trade_id, last_trade_id, closed)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (symbol, interval_name, open_time) DO UPDATE SET
+          close_time = excluded.close_time, price_scale = excluded.price_scale, qty_scale = excluded.qty_scale,
+          open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+          volume = excluded.volume, quote_volume = excluded.quote_volume, trades = excluded.trades,
+          taker_buy_volume = excluded.taker_buy_volume, taker_buy_quote_volume = excluded.taker_buy_quote_volume,
+          first_trade_id = excluded.first_trade_id, last_trade_id = excluded.last_trade_id, closed = excluded.closed`),
+      candlesAsc: db.prepare(`${CANDLE_SELECT}
+        WHERE symbol = @symbol AND interval_name = @interval AND open_time >= @from AND open_time <= @to
+        ORDER BY open_time ASC LIMIT @limit`),
+      candlesDesc: db.prepare(`${CANDLE_SELECT}
+        WHERE symbol = @symbol AND interval_name = @interval AND open_time >= @from AND open_time <= @to
+        ORDER BY open_time DESC LIMIT @limit`),
+      lastCandle: db.prepare(`${CANDLE_SELECT} WHERE symbol = ? AND interval_name = ? ORDER BY open_time DESC LIMIT 1`),
+      upsertInstrument: db.prepare(`
+        INSERT INTO instruments (symbol, base_asset, quote_asset, price_scale, qty_scale, tick_size, step_size, status)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (symbol) DO UPDATE SET base_asset = excluded.base_asset, quote_asset = excluded.quote_asset,
+          price_scale = excluded.price_scale, qty_scale = excluded.qty_scale, tick_size = excluded.tick_size,
+          step_size = excluded.step_size, status = excluded.status`),
+      instruments: db.prepare('SELECT * FROM instruments ORDER BY symbol'),
+      getState: db.prepare('SELECT value FROM state WHERE key = ?'),
+      setState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    };
+  }
+
+  /** Runs a synchronous database call, turning driver errors into a StoreError naming the file. */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof QtradeError) throw err;
+      const e = err as Error & { code?: string };
+      const busy = e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED';
+      throw new StoreError('STORE_' + (busy ? 'BUSY' : 'FAILED'), `cannot ${what} in SQLite store ${this.file}: ${e.message}`, {
+        hint: busy
+          ? 'another process holds a write lock on this file; retry, or stop the other qtrade process'
+          : 'check disk space and file permissions; QTRADE_DEBUG=1 shows the cause',
+        cause: err,
+      });
+    }
+  }
+}

@@ -1,0 +1,405 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Candle } from '../candles/types.js';
+import { StoreError, UsageError } from '../errors.js';
+import type { Instrument } from '../market/types.js';
+import { openStore, parseStoreUrl } from './open.js';
+import { PostgresStore, maskUrl } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import type { Store } from './types.js';
+
+const PG_URL = process.env.QTRADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const RUN = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+let schemaSeq = 0;
+const nextSchema = (): string => `qtrade_test_${RUN}_${++schemaSeq}`;
+
+function candle(openTime: number, over: Partial<Candle> = {}): Candle {
+  return {
+    symbol: 'BTCUSDT',
+    interval: '1m',
+    priceScale: 2,
+    qtyScale: 5,
+    openTime,
+    closeTime: openTime + 59_999,
+    open: 6_183_763,
+    high: 6_190_000,
+    low: 6_180_001,
+    close: 6_185_512,
+    volume: 12_345_678n,
+    quoteVolume: 763_412_345_678_901n,
+    trades: 1234,
+    takerBuyVolume: 6_000_000n,
+    takerBuyQuoteVolume: 371_000_000_000_000n,
+    firstTradeId: 3_000_000_000,
+    lastTradeId: 3_000_001_233,
+    closed: true,
+    ...over,
+  };
+}
+
+const T0 = Date.UTC(2024, 0, 1);
+const MIN = 60_000;
+const series = (n: number, over: Partial<Candle> = {}): Candle[] => Array.from({ length: n }, (_, i) => candle(T0 + i * MIN, { ...over, close: 6_000_000 + i }));
+
+const instrument: Instrument = {
+  symbol: 'BTCUSDT',
+  baseAsset: 'BTC',
+  quoteAsset: 'USDT',
+  priceScale: 2,
+  qtyScale: 5,
+  tickSize: '0.01000000',
+  stepSize: '0.00001000',
+  status: 'TRADING',
+};
+
+interface Backend {
+  name: string;
+  /** A fresh, migrated store; `chunkSize` forces multi-statement batches on PostgreSQL. */
+  make(opts?: { chunkSize?: number }): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+const tmpDirs: string[] = [];
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'qtrade-store-'));
+  tmpDirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function sqliteBackend(): Backend {
+  const open: Store[] = [];
+  return {
+    name: 'sqlite',
+    async make() {
+      const s = new SqliteStore(path.join(tmpDir(), 'q.db'));
+      await s.migrate();
+      open.push(s);
+      return s;
+    },
+    async cleanup() {
+      for (const s of open.splice(0)) await s.close();
+    },
+  };
+}
+
+function postgresBackend(): Backend {
+  const open: PostgresStore[] = [];
+  return {
+    name: 'postgres',
+    async make(opts = {}) {
+      const s = new PostgresStore({ connectionString: PG_URL, schema: nextSchema(), ...opts });
+      open.push(s);
+      await s.migrate();
+      return s;
+    },
+    async cleanup() {
+      for (const s of open.splice(0)) {
+        await s.close();
+        await dropSchemas([s.schema]);
+      }
+    },
+  };
+}
+
+async function dropSchemas(names: string[]): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    for (const s of names) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** CI starts PostgreSQL; when it is down, say so plainly instead of skipping. */
+async function requirePostgres(): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+  } catch (err) {
+    throw new Error(
+      `PostgreSQL at ${maskUrl(PG_URL)} is not reachable (${(err as Error).message || String(err)}): ` +
+        'start it (e.g. `pg_ctlcluster 15 main start`) or set QTRADE_TEST_PG to a reachable database',
+    );
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+describe.each([
+  { backend: sqliteBackend(), needs: async () => {} },
+  { backend: postgresBackend(), needs: requirePostgres },
+])('Store contract: $backend.name', ({ backend, needs }) => {
+  let store: Store;
+  beforeAll(needs);
+  beforeEach(async () => {
+    store = await backend.make();
+  });
+  afterEach(() => backend.cleanup());
+
+  it('reports its kind and migrates idempotently', async () => {
+    expect(store.kind).toBe(backend.name);
+    await store.migrate();
+    await store.migrate();
+    await store.upsertCandles([candle(T0)]);
+    expect(await store.candles({ symbol: 'BTCUSDT', interval: '1m' })).toHaveLength(1);
+  });
+
+  it('upserts idempotently: the same batch twice gives no duplicates, and updated values win', async () => {
+    const batch = series(5);
+    await store.upsertCandles(batch);
+    await store.upsertCandles(batch);
+    expect(await store.candles({ symbol: 'BTCUSDT', interval: '1m' })).toEqual(batch);
+
+    const updated = batch.map((c, i) => (i % 2 ? { ...c, close: c.close + 100, volume: c.volume + 1n, closed: false } : c));
+    await store.upsertCandles(updated);
+    expect(await store.candles({ symbol: 'BTCUSDT', interval: '1m' })).toEqual(updated);
+  });
+
+  it('keeps the last of duplicate candles inside one batch', async () => {
+    const first = candle(T0, { close: 1, closed: false });
+    const last = candle(T0, { close: 2 });
+    await store.upsertCandles([first, candle(T0 + MIN), last]);
+    const got = await store.candles({ symbol: 'BTCUSDT', interval: '1m' });
+    expect(got).toHaveLength(2);
+    expect(got[0]).toEqual(last);
+  });
+
+  it('round-trips every field exactly, including volumes beyond 2^63 and the scales', async () => {
+    const huge = candle(T0, {
+      symbol: 'SHIBUSDT',
+      priceScale: 8,
+      qtyScale: 2,
+      open: 2_345,
+      high: 2_400,
+      low: 2_300,
+      close: 2_399,
+      volume: 2n ** 64n + 7n,
+      quoteVolume: 123_456_789_012_345_678_901_234_567_890n,
+      takerBuyVolume: 2n ** 63n,
+      takerBuyQuoteVolume: 10n ** 30n + 1n,
+      trades: 0,
+      firstTradeId: -1,
+      lastTradeId: -1,
+      closed: false,
+    });
+    const bigIds = candle(T0, { interval: '1w', openTime: T0, closeTime: T0 + 7 * 86_400_000 - 1, open: Number.MAX_SAFE_INTEGER, firstTradeId: 2 ** 52, lastTradeId: 2 ** 53 - 1 });
+    await store.upsertCandles([huge, bigIds]);
+    const [got] = await store.candles({ symbol: 'SHIBUSDT', interval: '1m' });
+    expect(got).toEqual(huge);
+    expect(typeof got!.volume).toBe('bigint');
+    expect(typeof got!.quoteVolume).toBe('bigint');
+    expect(got!.quoteVolume).toBe(123_456_789_012_345_678_901_234_567_890n);
+    expect(got!.priceScale).toBe(8);
+    expect(got!.qtyScale).toBe(2);
+    expect(await store.lastCandle('BTCUSDT', '1w')).toEqual(bigIds);
+  });
+
+  it('answers range queries: from/to inclusive, limit counts from `from`, or takes the latest without it', async () => {
+    const all = series(10);
+    await store.upsertCandles(all);
+    await store.upsertCandles([candle(T0 + MIN, { symbol: 'ETHUSDT' }), candle(T0 + MIN, { interval: '5m' })]);
+    const q = { symbol: 'BTCUSDT', interval: '1m' as const };
+    expect(await store.candles(q)).toEqual(all);
+    expect(await store.candles({ ...q, from: T0 + 2 * MIN, to: T0 + 4 * MIN })).toEqual(all.slice(2, 5));
+    expect(await store.candles({ ...q, from: T0 + 2 * MIN + 1 })).toEqual(all.slice(3));
+    expect(await store.candles({ ...q, to: T0 + MIN })).toEqual(all.slice(0, 2));
+    expect(await store.candles({ ...q, from: T0 + 3 * MIN, limit: 2 })).toEqual(all.slice(3, 5));
+    expect(await store.candles({ ...q, limit: 3 })).toEqual(all.slice(7));
+    expect(await store.candles({ ...q, to: T0 + 5 * MIN, limit: 2 })).toEqual(all.slice(4, 6));
+    expect(await store.candles({ ...q, limit: 0 })).toEqual([]);
+    expect(await store.candles({ ...q, from: T0 + 100 * MIN })).toEqual([]);
+    expect(await store.candles({ symbol: 'ETHUSDT', interval: '1m' })).toHaveLength(1);
+    expect(await store.candles({ symbol: 'BTCUSDT', interval: '5m' })).toHaveLength(1);
+  });
+
+  it('gives the last candle per symbol and interval', async () => {
+    expect(await store.lastCandle('BTCUSDT', '1m')).toBeUndefined();
+    const all = series(4);
+    await store.upsertCandles([all[3]!, all[0]!, all[2]!]);
+    await store.upsertCandles([candle(T0 + 99 * MIN, { symbol: 'ETHUSDT' })]);
+    expect(await store.lastCandle('BTCUSDT', '1m')).toEqual(all[3]);
+    expect(await store.lastCandle('BTCUSDT', '5m')).toBeUndefined();
+  });
+
+  it('round-trips instruments and updates them in place', async () => {
+    const eth: Instrument = { ...instrument, symbol: 'ETHUSDT', baseAsset: 'ETH', priceScale: 2, qtyScale: 4, stepSize: '0.00010000' };
+    await store.upsertInstruments([eth, instrument]);
+    expect(await store.instruments()).toEqual([instrument, eth]);
+    await store.upsertInstruments([{ ...instrument, status: 'BREAK' }]);
+    expect(await store.instruments()).toEqual([{ ...instrument, status: 'BREAK' }, eth]);
+  });
+
+  it('gets and sets state', async () => {
+    expect(await store.getState('history:BTCUSDT')).toBeUndefined();
+    await store.setState('history:BTCUSDT', '{"next":1}');
+    await store.setState('other', '');
+    await store.setState('history:BTCUSDT', '{"next":2}');
+    expect(await store.getState('history:BTCUSDT')).toBe('{"next":2}');
+    expect(await store.getState('other')).toBe('');
+  });
+
+  it('writes nothing of a batch that fails midway', async () => {
+    const s = await backend.make({ chunkSize: 2 });
+    const before = candle(T0);
+    await s.upsertCandles([before]);
+    // A fractional raw is refused by the database (STRICT INTEGER / BIGINT) on the 4th row,
+    // after rows 1-3 (and, on PostgreSQL, a whole first statement) were already written.
+    const batch = [candle(T0 + MIN), { ...before, close: 1 }, candle(T0 + 2 * MIN), candle(T0 + 3 * MIN, { open: 1.5 }), candle(T0 + 4 * MIN)];
+    await expect(s.upsertCandles(batch)).rejects.toBeInstanceOf(StoreError);
+    expect(await s.candles({ symbol: 'BTCUSDT', interval: '1m' })).toEqual([before]);
+    // The store is still usable after the rollback.
+    await s.upsertCandles([candle(T0 + MIN)]);
+    expect(await s.candles({ symbol: 'BTCUSDT', interval: '1m' })).toHaveLength(2);
+  });
+
+  it('refuses to be used after close', async () => {
+    const s = await backend.make();
+    await s.close();
+    await expect(s.getState('x')).rejects.toBeInstanceOf(StoreError);
+  });
+});
+
+describe('SQLite specifics', () => {
+  it('reopens a file and reads back what it wrote, in WAL mode', async () => {
+    const file = path.join(tmpDir(), 'nested', 'deeper', 'qtrade.db');
+    const a = await openStore(`sqlite:${file}`);
+    const batch = series(3, { quoteVolume: 2n ** 70n });
+    await a.upsertCandles(batch);
+    await a.upsertInstruments([instrument]);
+    await a.setState('k', 'v');
+    await a.close();
+
+    const b = await openStore(`sqlite:${file}`);
+    try {
+      expect(b.kind).toBe('sqlite');
+      expect(await b.candles({ symbol: 'BTCUSDT', interval: '1m' })).toEqual(batch);
+      expect(await b.instruments()).toEqual([instrument]);
+      expect(await b.getState('k')).toBe('v');
+    } finally {
+      await b.close();
+    }
+    expect(fs.readFileSync(file).subarray(18, 20)).toEqual(Buffer.from([2, 2])); // WAL file format
+  });
+
+  it('opens sqlite::memory: and sqlite:///abs paths', async () => {
+    const m = await openStore('sqlite::memory:');
+    await m.setState('a', 'b');
+    expect(await m.getState('a')).toBe('b');
+    await m.close();
+    const dir = tmpDir();
+    expect(parseStoreUrl(`sqlite://${dir}/x.db`)).toEqual({ kind: 'sqlite', file: `${dir}/x.db` });
+  });
+
+  it('refuses a database whose schema is newer than this code', async () => {
+    const file = path.join(tmpDir(), 'future.db');
+    const s = await openStore(`sqlite:${file}`);
+    await s.close();
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    raw.prepare('UPDATE schema_version SET version = 99').run();
+    raw.close();
+    await expect(openStore(`sqlite:${file}`)).rejects.toMatchObject({ code: 'STORE_SCHEMA' });
+  });
+});
+
+describe('openStore URLs and errors', () => {
+  it('rejects bad URLs with a usage error and a hint', async () => {
+    for (const url of ['mysql://x', 'sqlite:', 'sqlite://host/file.db', '', 'postgres://u:pw@[bad/x']) {
+      const err = await openStore(url).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, url).toBeInstanceOf(UsageError);
+      expect((err as UsageError).hint).toMatch(/sqlite:/);
+      expect((err as Error).message).not.toContain(':pw@');
+    }
+  });
+
+  it('masks passwords in URLs', () => {
+    expect(maskUrl('postgres://bob:s3cret@db:5432/q')).toBe('postgres://bob:***@db:5432/q');
+    expect(maskUrl('postgres://bob@db/q')).toBe('postgres://bob@db/q');
+    expect(maskUrl('postgres://bob:s3cret@[bad/q')).toBe('postgres://bob:***@[bad/q');
+  });
+
+  it('names host and port but never the password when it cannot connect', async () => {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    const err = await openStore('postgres://alice:Sup3rS3cretPw@127.0.0.1:1/qdb').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StoreError);
+    const e = err as StoreError;
+    expect(e.code).toBe('STORE_CONNECT');
+    expect(e.message).toContain('127.0.0.1:1');
+    expect(e.message).toContain('qdb');
+    expect(`${e.message} ${e.hint} ${String((e.cause as Error | undefined)?.stack)}`).not.toContain('Sup3rS3cretPw');
+  });
+});
+
+describe('PostgreSQL specifics', () => {
+  beforeAll(requirePostgres);
+  const schemas: string[] = [];
+  afterAll(() => dropSchemas(schemas));
+
+  it('opens postgres:// and postgresql:// URLs into the ?schema= it names, and reopens', async () => {
+    const schema = nextSchema();
+    schemas.push(schema);
+    const url = new URL(PG_URL);
+    url.searchParams.set('schema', schema);
+    const a = await openStore(url.toString());
+    expect(a.kind).toBe('postgres');
+    expect((a as PostgresStore).schema).toBe(schema);
+    await a.upsertCandles(series(2, { quoteVolume: 2n ** 80n }));
+    await a.close();
+    url.protocol = 'postgresql:';
+    const b = await openStore(url.toString());
+    try {
+      expect(await b.candles({ symbol: 'BTCUSDT', interval: '1m' })).toEqual(series(2, { quoteVolume: 2n ** 80n }));
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('migrates safely when two processes start at once', async () => {
+    const schema = nextSchema();
+    schemas.push(schema);
+    const a = new PostgresStore({ connectionString: PG_URL, schema });
+    const b = new PostgresStore({ connectionString: PG_URL, schema });
+    try {
+      await Promise.all([a.migrate(), b.migrate()]);
+      await a.setState('k', '1');
+      expect(await b.getState('k')).toBe('1');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('masks the password when the server refuses the database', async () => {
+    const url = new URL(PG_URL);
+    url.password = 'Hunter2Secret';
+    url.pathname = `/qtrade_no_such_db_${RUN}`;
+    const err = await openStore(url.toString()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StoreError);
+    const e = err as StoreError;
+    expect(e.code).toBe('STORE_CONNECT');
+    expect(e.message).toContain(`${url.hostname}:${url.port || 5432}`);
+    expect(e.hint).toMatch(/createdb|database/);
+    expect(`${e.message} ${e.hint} ${String((e.cause as Error | undefined)?.stack)}`).not.toContain('Hunter2Secret');
+  });
+
+  it('rejects a schema name that is not a plain identifier', () => {
+    expect(() => new PostgresStore({ connectionString: PG_URL, schema: 'x"; DROP TABLE y; --' })).toThrow(UsageError);
+  });
+});
