@@ -18,6 +18,14 @@ export function settingsFor(cmd: Command, extraFlags: Record<string, string | un
   });
 }
 
+// `qtrade candles ... | head` closes stdout early: that ends the output, it is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 /** Output of a command: human text on stdout, diagnostics on stderr, JSON when asked. */
 export const out = {
   line(text = ''): void {

@@ -5,6 +5,7 @@ import type { Candle } from './candles/types.js';
 import type { Clock } from './clock.js';
 import type { Instruments } from './market/instruments.js';
 import type { Channel, MarketEvent, MarketVenue } from './market/source.js';
+import { OrderBookSync, type LocalOrderBook } from './market/orderbook.js';
 import { TradeSequencer } from './market/trade-sequencer.js';
 import type { Store } from './store/types.js';
 
@@ -55,6 +56,7 @@ export class Kernel {
   readonly venue: MarketVenue;
   private readonly store: Store | undefined;
   private readonly pipelines = new Map<string, SymbolPipeline>();
+  private readonly books = new Map<string, OrderBookSync>();
   private readonly statsBase = { frames: 0, decodeErrors: 0, candlesClosed: 0, candleChecks: 0, candleMismatches: 0, storeErrors: 0 };
   private pendingWrites: Candle[] = [];
   private writing: Promise<void> = Promise.resolve();
@@ -119,6 +121,11 @@ export class Kernel {
     return s;
   }
 
+  /** The local order book of a symbol, kept in sync from diff depth (when the depth channel runs). */
+  orderBook(symbol: string): LocalOrderBook | undefined {
+    return this.books.get(symbol.toUpperCase())?.book;
+  }
+
   /** The open (partial) 1m candle of a symbol. */
   currentCandle(symbol: string): Candle | undefined {
     return this.pipelines.get(symbol.toUpperCase())?.synth.current();
@@ -152,6 +159,26 @@ export class Kernel {
     return p;
   }
 
+  private bookSync(symbol: string): OrderBookSync {
+    const sym = symbol.toUpperCase();
+    let sync = this.books.get(sym);
+    if (!sync) {
+      sync = new OrderBookSync({
+        symbol: sym,
+        request: () => this.venue.requestDepthSnapshot(sym),
+        onUpdate: (book) => this.bus.publish('book.update', { symbol: sym, updateId: book.lastUpdateId }),
+        onStatus: (status, book) => {
+          if (status !== 'out-of-sync') return;
+          const gap = book.lastGap;
+          const detail = gap ? `expected update ${gap.expected}, got ${gap.got}` : undefined;
+          this.bus.publish('feed.error', { message: `order book ${sym} out of sync: diff-depth gap, requesting a new snapshot`, detail });
+        },
+      });
+      this.books.set(sym, sync);
+    }
+    return sync;
+  }
+
   private onEvent(ev: MarketEvent): void {
     switch (ev.kind) {
       case 'trade': {
@@ -175,7 +202,10 @@ export class Kernel {
         this.bus.publish('book.top', ev.top);
         return;
       case 'depth':
-        this.bus.publish('book.update', { symbol: ev.diff.symbol, updateId: ev.diff.lastUpdateId });
+        this.bookSync(ev.diff.symbol).onDiff(ev.diff);
+        return;
+      case 'depthSnapshot':
+        this.bookSync(ev.snapshot.symbol).onSnapshot(ev.snapshot);
         return;
       case 'miniTicker':
         this.clock.advance(ev.ticker.time);

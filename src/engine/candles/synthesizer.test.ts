@@ -157,6 +157,48 @@ describe('CandleSynthesizer', () => {
     expect(week[0]!.openTime).toBe(Date.parse('2024-08-05T00:00:00Z'));
   });
 
+  it('stays exact when sums pass 2^53 again and again (add and addMany alike)', () => {
+    const inst: Instrument = { ...BTC, qtyScale: 8 };
+    let x = 12345;
+    const rnd = (): number => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return x / 2 ** 32;
+    };
+    const trades: Trade[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      // products from tiny to about 2^52, so low parts carry every few trades
+      const price = 1 + Math.floor(rnd() * 10_000_000);
+      const qty = 1 + Math.floor(rnd() * (rnd() < 0.1 ? 450_000_000 : 1_000_000));
+      trades.push({ symbol: 'BTCUSDT', id: i, price, qty, firstId: i, lastId: i, time: T0 + i * 20, buyerMaker: rnd() < 0.4 });
+    }
+    const want = new Map<number, bigint[]>();
+    for (const t of trades) {
+      const k = Math.floor(t.time / 60_000) * 60_000;
+      const w = want.get(k) ?? [0n, 0n, 0n, 0n];
+      const pq = BigInt(t.price) * BigInt(t.qty);
+      w[0]! += BigInt(t.qty);
+      w[1]! += pq;
+      if (!t.buyerMaker) {
+        w[2]! += BigInt(t.qty);
+        w[3]! += pq;
+      }
+      want.set(k, w);
+    }
+    const one: Candle[] = [];
+    const a = new CandleSynthesizer({ instrument: inst, onClosed: (c) => one.push(c) });
+    for (const t of trades) a.add(t);
+    a.flush();
+    const many: Candle[] = [];
+    const b = new CandleSynthesizer({ instrument: inst, onClosed: (c) => many.push(c) });
+    b.addMany(trades, 0, 7_000);
+    b.addMany(trades, 7_000);
+    b.flush();
+    expect(many).toEqual(one);
+    expect(one).toHaveLength(want.size);
+    expect(one.some((c) => c.quoteVolume > BigInt(Number.MAX_SAFE_INTEGER) * 4n)).toBe(true);
+    for (const c of one) expect([c.volume, c.quoteVolume, c.takerBuyVolume, c.takerBuyQuoteVolume]).toEqual(want.get(c.openTime));
+  });
+
   it('works in microseconds', () => {
     const out: Candle[] = [];
     const s = new CandleSynthesizer({ instrument: BTC, unit: 'us', graceMs: 5, onClosed: (c) => out.push(c) });

@@ -31,9 +31,9 @@ export interface SynthesizerOptions {
  * exact volumes, raw-trade counts, taker-buy sums, and a candle for every interval once
  * trading has started, with or without trades.
  *
- * The hot path (`add`) only touches numbers: prices, ids and counts are plain numbers, and
- * volumes run in safe-integer numbers that spill into bigints (as SafeSum does) only when a sum could leave 2^53. The bigint
- * Candle object is built once per interval, at close.
+ * The hot paths (`add`, and `addMany` for batches) only touch numbers: prices, ids and counts
+ * are plain numbers and volumes exact split sums (see the fields); the bigint Candle object is
+ * built once per interval, at close.
  */
 export class CandleSynthesizer {
   private readonly symbol: string;
@@ -135,16 +135,29 @@ export class CandleSynthesizer {
 
   /**
    * Adds trades[start..end) in order: the same as calling add() on each, faster for batches
-   * (file chunks, REST gap fills) because the running state stays in locals between boundaries.
+   * (file chunks, REST gap fills).
    */
   addMany(trades: readonly Trade[], start = 0, end = trades.length): void {
+    let i = start;
     if (this.onPartial !== undefined) {
-      for (let i = start; i < end; i++) this.add(trades[i]!);
+      for (; i < end; i++) this.add(trades[i]!);
       return;
     }
-    let openTime = this.openTime;
-    let endTime = this.endTime;
-    let has = this.has;
+    while (i < end) {
+      this.add(trades[i]!);
+      i = this.run(trades, i + 1, end);
+    }
+  }
+
+  /**
+   * The batch hot loop: adds trades from `i` while they fall in the open interval and the low
+   * parts of the sums stay safe, with the state in locals; returns the index of the first trade
+   * it left to add(). It calls nothing, so the JIT keeps the whole loop in registers.
+   */
+  private run(trades: readonly Trade[], i: number, end: number): number {
+    if (!this.has) return i;
+    const openTime = this.openTime;
+    const endTime = this.endTime;
     let h = this.h;
     let l = this.l;
     let c = this.c;
@@ -154,36 +167,21 @@ export class CandleSynthesizer {
     let quote = this.quote;
     let buyVol = this.buyVol;
     let buyQuote = this.buyQuote;
-    for (let i = start; i < end; i++) {
+    for (; i < end; i++) {
       const t = trades[i]!;
       const time = t.time;
+      if (time >= endTime || time < openTime) break;
       const p = t.price;
       const q = t.qty;
-      if (time >= endTime || time < openTime || !has) {
-        // Interval boundary, late trade or first trade of an interval: let the slow path decide.
-        this.h = h;
-        this.l = l;
-        this.c = c;
-        this.count = count;
-        this.lastId = lastId;
-        this.vol = vol;
-        this.quote = quote;
-        this.buyVol = buyVol;
-        this.buyQuote = buyQuote;
-        this.add(t);
-        openTime = this.openTime;
-        endTime = this.endTime;
-        has = this.has;
-        h = this.h;
-        l = this.l;
-        c = this.c;
-        count = this.count;
-        lastId = this.lastId;
-        vol = this.vol;
-        quote = this.quote;
-        buyVol = this.buyVol;
-        buyQuote = this.buyQuote;
-        continue;
+      const pq = p * q;
+      const v = vol + q;
+      const x = quote + pq;
+      if (v + x > LIMIT) break;
+      vol = v;
+      quote = x;
+      if (!t.buyerMaker) {
+        buyVol += q;
+        buyQuote += pq;
       }
       if (p > h) h = p;
       else if (p < l) l = p;
@@ -191,27 +189,6 @@ export class CandleSynthesizer {
       const last = t.lastId;
       count += last - t.firstId + 1;
       lastId = last;
-      const pq = p * q;
-      const v = vol + q;
-      const x = quote + pq;
-      if (v + x <= LIMIT) {
-        vol = v;
-        quote = x;
-        if (!t.buyerMaker) {
-          buyVol += q;
-          buyQuote += pq;
-        }
-      } else {
-        this.vol = vol;
-        this.quote = quote;
-        this.buyVol = buyVol;
-        this.buyQuote = buyQuote;
-        this.spill(p, q, !t.buyerMaker);
-        vol = this.vol;
-        quote = this.quote;
-        buyVol = this.buyVol;
-        buyQuote = this.buyQuote;
-      }
     }
     this.h = h;
     this.l = l;
@@ -222,6 +199,7 @@ export class CandleSynthesizer {
     this.quote = quote;
     this.buyVol = buyVol;
     this.buyQuote = buyQuote;
+    return i;
   }
 
   /**

@@ -282,70 +282,103 @@ describe('LocalOrderBook levels', () => {
 });
 
 describe('OrderBookSync', () => {
-  it('fetches a snapshot, re-syncs after a gap, and retries a snapshot that is too old', async () => {
-    const requests: Array<(s: DepthSnapshot) => void> = [];
-    const sleeps: number[] = [];
+  it('requests a snapshot, re-syncs after a gap, and asks again when a snapshot is too old', () => {
+    let requests = 0;
     const statuses: string[] = [];
+    const updates: number[] = [];
     const sync = new OrderBookSync({
       symbol: 'BTCUSDT',
-      fetchSnapshot: () => new Promise<DepthSnapshot>((resolve) => requests.push(resolve)),
+      request: () => requests++,
       onStatus: (s) => statuses.push(s),
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
+      onUpdate: (b) => updates.push(b.lastUpdateId),
     });
 
-    // Start: the first diffs buffer and trigger one fetch, however many arrive meanwhile.
+    // Start: the first diffs buffer and trigger one request, however many arrive meanwhile.
     const early = items.slice(0, snapshotIndex).flatMap((i) => (i.kind === 'diff' ? [i.diff] : []));
     for (const d of early) expect(sync.onDiff(d)).toBe('buffered');
-    expect(requests).toHaveLength(1);
-    requests[0]!(snapshot);
-    await sync.idle();
-    expect(sync.book.status).toBe('synced');
+    expect(requests).toBe(1);
+    expect(sync.awaitingSnapshot).toBe(true);
+    expect(sync.onSnapshot(snapshot)).toBe('synced');
+    expect(sync.awaitingSnapshot).toBe(false);
+    expect(updates).toEqual([early[2]!.lastUpdateId]);
 
     const start = diffs.indexOf(early[2]!) + 1;
     const k = start + 30;
     for (let i = start; i < k; i++) expect(sync.onDiff(diffs[i]!)).toBe('applied');
-    // diffs[k] is dropped: a gap, and a new fetch.
+    expect(updates).toHaveLength(31);
+    expect(requests).toBe(1);
+    // diffs[k] is dropped: a gap, and a new request.
     expect(sync.onDiff(diffs[k + 1]!)).toBe('gap');
-    expect(requests).toHaveLength(2);
+    expect(requests).toBe(2);
     for (let i = k + 2; i <= k + 6; i++) expect(sync.onDiff(diffs[i]!)).toBe('buffered');
-    expect(requests).toHaveLength(2);
+    expect(requests).toBe(2);
 
-    // An old snapshot does not fit the buffered diffs: the manager backs off and asks again.
-    requests[1]!(snapshot);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(requests).toHaveLength(3);
-    expect(sleeps).toEqual([250]);
-    requests[2]!(snapshotOf(referenceBook(k + 3)));
-    await sync.idle();
-    expect(sync.book.status).toBe('synced');
+    // An old snapshot does not fit the buffered diffs: the sync asks again, once.
+    expect(sync.onSnapshot(snapshot)).toBe('out-of-sync');
+    expect(requests).toBe(3);
+    expect(sync.onDiff(diffs[k + 7]!)).toBe('buffered');
+    expect(requests).toBe(3);
+    expect(sync.onSnapshot(snapshotOf(referenceBook(k + 3)))).toBe('synced');
     expect(sync.snapshots).toBe(3);
-    expect(snapshotOf(sync.book)).toEqual(snapshotOf(referenceBook(k + 6)));
+    expect(snapshotOf(sync.book)).toEqual(snapshotOf(referenceBook(k + 7)));
     expect(statuses).toEqual(['synced', 'out-of-sync', 'out-of-sync', 'synced']);
-    for (let i = k + 7; i < k + 20; i++) expect(sync.onDiff(diffs[i]!)).toBe('applied');
+    expect(updates.at(-1)).toBe(diffs[k + 7]!.lastUpdateId);
+    for (let i = k + 8; i < k + 20; i++) expect(sync.onDiff(diffs[i]!)).toBe('applied');
     expect(sync.book.top()!.updateId).toBe(diffs[k + 19]!.lastUpdateId);
-    sync.stop();
+    expect(requests).toBe(3);
   });
 
-  it('retries a failed snapshot fetch and reports the error', async () => {
-    let calls = 0;
-    const errors: unknown[] = [];
+  it('syncs the real capture fed in receive order, snapshot included, to the bookTickers', () => {
+    let requests = 0;
+    let checked = 0;
     const sync = new OrderBookSync({
       symbol: 'BTCUSDT',
-      fetchSnapshot: async () => {
-        calls++;
-        if (calls === 1) throw new Error('boom');
-        return snapshot;
+      request: () => requests++,
+      onUpdate: (b) => {
+        const t = tickerAt(b.lastUpdateId);
+        if (!t || t.u !== b.lastUpdateId) return;
+        const top = b.top()!;
+        expect([top.bid.price, top.bid.qty, top.ask.price, top.ask.qty]).toEqual([t.bid, t.bidQty, t.ask, t.askQty]);
+        checked++;
       },
-      onError: (e) => errors.push(e),
-      sleep: async () => {},
     });
-    await sync.resync();
-    expect(calls).toBe(2);
-    expect(errors).toHaveLength(1);
+    for (const it of items) {
+      if (it.kind === 'snapshot') expect(sync.onSnapshot(it.snapshot)).toBe('synced');
+      else if (it.kind === 'diff') expect(sync.onDiff(it.diff)).not.toBe('gap');
+    }
+    expect(requests).toBe(1);
     expect(sync.book.status).toBe('synced');
-    expect(sync.book.top()!.updateId).toBe(snapshot.lastUpdateId);
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('asks again when a requested snapshot never comes, counted in diffs', () => {
+    let requests = 0;
+    const sync = new OrderBookSync({ symbol: 'BTCUSDT', request: () => requests++, rerequestAfter: 5 });
+    for (let i = 0; i < 5; i++) sync.onDiff(diffs[i]!);
+    expect(requests).toBe(1);
+    sync.onDiff(diffs[5]!);
+    expect(requests).toBe(2);
+    for (let i = 6; i < 11; i++) sync.onDiff(diffs[i]!);
+    expect(requests).toBe(3);
+    expect(sync.book.buffered).toBe(11);
+  });
+
+  it('ignores a snapshot no newer than its synced book, and takes a newer one', () => {
+    let requests = 0;
+    const sync = new OrderBookSync({ symbol: 'BTCUSDT', request: () => requests++ });
+    const start = diffs.findIndex((d) => d.firstUpdateId <= snapshot.lastUpdateId + 1 && d.lastUpdateId > snapshot.lastUpdateId);
+    expect(sync.onSnapshot(snapshot)).toBe('synced');
+    for (let i = start; i < start + 10; i++) expect(sync.onDiff(diffs[i]!)).toBe('applied');
+    const before = snapshotOf(sync.book);
+    // A replay delivers every recorded snapshot; an older one must not rewind the book.
+    expect(sync.onSnapshot(snapshot)).toBe('synced');
+    expect(snapshotOf(sync.book)).toEqual(before);
+    // A newer one (as after a reconnect the diffs have not revealed yet) replaces it.
+    expect(sync.onSnapshot(snapshotOf(referenceBook(start + 20)))).toBe('synced');
+    expect(sync.book.lastUpdateId).toBe(diffs[start + 20]!.lastUpdateId);
+    expect(sync.onDiff(diffs[start + 15]!)).toBe('stale');
+    expect(sync.onDiff(diffs[start + 21]!)).toBe('applied');
+    expect(snapshotOf(sync.book)).toEqual(snapshotOf(referenceBook(start + 21)));
+    expect(requests).toBe(0);
   });
 });

@@ -251,39 +251,48 @@ export class LocalOrderBook {
 
 export interface OrderBookSyncOptions {
   symbol: string;
-  /** Fetches a REST depth snapshot (e.g. BinanceRest.depth(symbol, 1000)). */
-  fetchSnapshot: () => Promise<DepthSnapshot>;
+  /**
+   * Asks for a snapshot (e.g. MarketVenue.requestDepthSnapshot); it must come back later
+   * through onSnapshot. Called once per need, not per diff.
+   */
+  request: () => void;
   /** After every applied diff or snapshot while synced. */
   onUpdate?: (book: LocalOrderBook) => void;
-  /** Status changes (synced, out-of-sync with the gap). */
+  /** Status changes (synced, out-of-sync with the gap or a snapshot too old for the buffer). */
   onStatus?: (status: BookStatus, book: LocalOrderBook) => void;
-  /** A failed snapshot fetch; the manager retries after a backoff. */
-  onError?: (err: unknown) => void;
-  /** Backoff between snapshot attempts that did not sync, ms: first delay, doubled up to max. */
-  retryMs?: number;
-  maxRetryMs?: number;
-  /** Wall-time sleep for the backoff; injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
   maxBuffer?: number;
+  /**
+   * Diffs to wait for a requested snapshot before asking again (a live fetch can fail, and
+   * the venue then sends nothing). Counted in stream events, not wall time, so replays stay
+   * deterministic. Default 100 (about 10 s of @100ms diffs).
+   */
+  rerequestAfter?: number;
 }
 
 /**
- * Keeps one symbol's LocalOrderBook synced: feed it every diff; it asks for a snapshot when
- * the book needs one (at start and after any gap) and applies it, retrying with backoff when
- * the snapshot is too old for the buffered diffs or the fetch fails.
+ * Keeps one symbol's LocalOrderBook synced in a push model: feed it every diff and every
+ * snapshot the venue delivers, in stream order. When the book needs a snapshot (at start,
+ * after a gap, or when a snapshot was too old for the buffered diffs) it calls `request`
+ * once; the snapshot arrives later through onSnapshot. No timers: the same code runs
+ * live and in a replay, where snapshots come from the recording in order with the diffs.
  */
 export class OrderBookSync {
   readonly book: LocalOrderBook;
-  private fetching: Promise<void> | undefined;
-  private stopped = false;
-  private attempt = 0;
-  private readonly sleep: (ms: number) => Promise<void>;
-  /** Snapshots fetched so far (for metrics and tests). */
+  private requested = false;
+  private diffsSinceRequest = 0;
+  private readonly rerequestAfter: number;
+  /** Snapshot requests and snapshots received so far (for metrics and tests). */
+  requests = 0;
   snapshots = 0;
 
   constructor(private readonly opts: OrderBookSyncOptions) {
     this.book = new LocalOrderBook(opts.symbol, { maxBuffer: opts.maxBuffer });
-    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.rerequestAfter = opts.rerequestAfter ?? 100;
+  }
+
+  /** True while a requested snapshot has not arrived yet. */
+  get awaitingSnapshot(): boolean {
+    return this.requested;
   }
 
   /** Feeds one diff-depth event in stream order. */
@@ -292,53 +301,34 @@ export class OrderBookSync {
     const outcome = this.book.applyDiff(diff);
     if (outcome === 'applied') this.opts.onUpdate?.(this.book);
     if (this.book.status !== before) this.opts.onStatus?.(this.book.status, this.book);
-    if (this.book.needsSnapshot) this.resync();
+    if (this.book.needsSnapshot) {
+      if (this.requested && ++this.diffsSinceRequest >= this.rerequestAfter) this.requested = false;
+      if (!this.requested) this.request();
+    }
     return outcome;
   }
 
-  /** Starts a snapshot fetch if the book needs one and none is running; resolves when it ends. */
-  resync(): Promise<void> {
-    if (this.stopped || !this.book.needsSnapshot) return Promise.resolve();
-    this.fetching ??= this.run()
-      .catch((err: unknown) => this.opts.onError?.(err))
-      .finally(() => {
-        this.fetching = undefined;
-      });
-    return this.fetching;
+  /**
+   * Feeds a snapshot delivered by the venue, in stream order, and returns the book's status.
+   * A snapshot too old for the buffered diffs leaves the book out of sync and asks again.
+   * One that is not newer than a synced book is ignored: a replay carries every snapshot
+   * the recorder fetched, and an old one would rewind the book.
+   */
+  onSnapshot(snapshot: DepthSnapshot): BookStatus {
+    this.snapshots++;
+    this.requested = false;
+    if (this.book.status === 'synced' && snapshot.lastUpdateId <= this.book.lastUpdateId) return 'synced';
+    const status = this.book.applySnapshot(snapshot);
+    this.opts.onStatus?.(status, this.book);
+    if (status === 'synced') this.opts.onUpdate?.(this.book);
+    else this.request();
+    return status;
   }
 
-  /** Resolves once the running snapshot fetch (if any) has finished. */
-  async idle(): Promise<void> {
-    while (this.fetching) await this.fetching;
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped && this.book.needsSnapshot) {
-      if (this.attempt > 0) {
-        const base = this.opts.retryMs ?? 250;
-        await this.sleep(Math.min(this.opts.maxRetryMs ?? 10_000, base * 2 ** (this.attempt - 1)));
-        if (this.stopped) return;
-      }
-      this.attempt++;
-      let snapshot: DepthSnapshot;
-      try {
-        snapshot = await this.opts.fetchSnapshot();
-        this.snapshots++;
-      } catch (err) {
-        this.opts.onError?.(err);
-        continue;
-      }
-      if (this.stopped) return;
-      const status = this.book.applySnapshot(snapshot);
-      this.opts.onStatus?.(status, this.book);
-      if (status === 'synced') {
-        this.attempt = 0;
-        this.opts.onUpdate?.(this.book);
-      }
-    }
+  private request(): void {
+    this.requested = true;
+    this.diffsSinceRequest = 0;
+    this.requests++;
+    this.opts.request();
   }
 }

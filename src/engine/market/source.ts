@@ -25,6 +25,7 @@ export type MarketEvent =
   | { kind: 'kline'; candle: Candle }
   | { kind: 'bookTicker'; top: BookTop }
   | { kind: 'depth'; diff: DepthDiff }
+  | { kind: 'depthSnapshot'; snapshot: DepthSnapshot }
   | { kind: 'miniTicker'; ticker: MiniTicker };
 
 /** The channels qtrade subscribes per symbol. */
@@ -54,7 +55,11 @@ export interface MarketVenue {
   unsubscribe(symbols: string[]): Promise<void>;
   /** Aggregated trades from `fromId` on, oldest first (REST /api/v3/aggTrades?fromId=); [] when unavailable. */
   aggTradesFrom(symbol: string, fromId: number, limit: number): Promise<Trade[]>;
-  /** A depth snapshot for local order-book sync; undefined when the venue has none yet. */
-  depthSnapshot(symbol: string): Promise<DepthSnapshot | undefined>;
+  /**
+   * Asks the venue for a fresh depth snapshot for local order-book sync. It arrives later as a
+   * `depthSnapshot` event through the sink (live: fetched from REST; replay: the next snapshot
+   * recorded in the file, since the recorder fetched one on every (re)connect).
+   */
+  requestDepthSnapshot(symbol: string): void;
   stop(): Promise<void>;
 }

@@ -66,20 +66,17 @@ async function smallRecording(name: string, rs: number[], opts: { header?: boole
 }
 
 describe('ReplayVenue on the real 2024-08-08 recording', () => {
-  it('delivers frames in recorded order with exchange times, and the depth snapshot after its line', async () => {
-    const snapshots: Array<Promise<unknown>> = [];
-    let firstDepthSnapshot: Promise<unknown> | undefined;
+  it('delivers frames in recorded order with exchange times, and each depth snapshot where its line is', async () => {
     const venue = new ReplayVenue({ path: DEMO, instruments, speed: 'max' });
-    const c = collector((ev, n) => {
-      if (ev.kind === 'depth' && !firstDepthSnapshot) firstDepthSnapshot = venue.depthSnapshot('BTCUSDT');
-      if (n === 3000) snapshots.push(venue.depthSnapshot('btcusdt'), venue.depthSnapshot('ETHUSDT'), venue.depthSnapshot('SOLUSDT'));
+    const c = collector((_ev, n) => {
+      // A recording cannot fetch anything: requests change nothing.
+      if (n === 1) venue.requestDepthSnapshot('BTCUSDT');
       if (n === 20_000) void venue.stop();
     });
     await venue.start(['btcusdt', 'ethusdt'], ['trade', 'bookTicker', 'depth'], c.sink);
     await venue.done;
     expect(c.events.length).toBe(20_000);
     expect(c.errors).toEqual([]);
-    expect(c.raws.length).toBe(20_000);
     expect(c.states).toEqual(['open', 'closed']);
 
     // Receive times never go backwards; each raw frame is the recorded envelope.
@@ -88,7 +85,7 @@ describe('ReplayVenue on the real 2024-08-08 recording', () => {
     expect(c.events[0]!.r).toBeCloseTo(1723161253937.0857, 3);
 
     const kinds = new Set(c.events.map((e) => e.ev.kind));
-    expect([...kinds].sort()).toEqual(['bookTicker', 'depth', 'trade']);
+    expect([...kinds].sort()).toEqual(['bookTicker', 'depth', 'depthSnapshot', 'trade']);
     const trades = c.events.flatMap((e) => (e.ev.kind === 'trade' ? [{ t: e.ev.trade, r: e.r }] : []));
     const btc = trades.filter((x) => x.t.symbol === 'BTCUSDT');
     expect(btc[0]!.t).toMatchObject({ id: 3735683259, price: 6183763, qty: parseFixed('0.02', BTC.qtyScale), time: 1723161255342, buyerMaker: true });
@@ -101,12 +98,37 @@ describe('ReplayVenue on the real 2024-08-08 recording', () => {
       expect(broken).toEqual([]);
     }
 
-    expect(await firstDepthSnapshot).toBeUndefined();
-    const [b, e, s] = (await Promise.all(snapshots)) as Array<{ lastUpdateId: number; bids: Array<{ price: number; qty: number }> } | undefined>;
-    expect(b).toMatchObject({ symbol: 'BTCUSDT', lastUpdateId: 50093239218 });
-    expect(b!.bids[0]).toEqual({ price: 6183763, qty: parseFixed('3.78826', BTC.qtyScale) });
-    expect(e).toMatchObject({ symbol: 'ETHUSDT', lastUpdateId: 35346513512 });
-    expect(s).toBeUndefined();
+    // One snapshot per symbol, decoded at the instrument's scales, delivered among the diffs
+    // as recorded: after the stream started (so its diffs can be bridged), before it moved on.
+    const snaps = c.events.flatMap((e, i) => (e.ev.kind === 'depthSnapshot' ? [{ s: e.ev.snapshot, i }] : []));
+    expect(snaps.map((x) => [x.s.symbol, x.s.lastUpdateId])).toEqual([
+      ['ETHUSDT', 35346513512],
+      ['BTCUSDT', 50093239218],
+    ]);
+    expect(snaps[1]!.s.bids[0]).toEqual({ price: 6183763, qty: parseFixed('3.78826', BTC.qtyScale) });
+    expect(c.raws.length).toBe(20_000 - snaps.length);
+    for (const { s, i } of snaps) {
+      const diffsOf = (from: number, to: number) =>
+        c.events.slice(from, to).flatMap((e) => (e.ev.kind === 'depth' && e.ev.diff.symbol === s.symbol ? [e.ev.diff] : []));
+      const before = diffsOf(0, i);
+      expect(before.length).toBeGreaterThan(0);
+      expect(before[0]!.firstUpdateId).toBeLessThanOrEqual(s.lastUpdateId + 1);
+      expect(diffsOf(i + 1, c.events.length)[0]!.lastUpdateId).toBeGreaterThan(s.lastUpdateId);
+    }
+  });
+
+  it('delivers depth snapshots only for subscribed symbols with the depth channel', async () => {
+    const snapshotsFor = async (symbols: string[], channels: Channel[]): Promise<string[]> => {
+      const venue = new ReplayVenue({ path: DEMO, instruments, speed: 'max' });
+      const c = collector((_ev, n) => {
+        if (n === 3000) void venue.stop();
+      });
+      await venue.start(symbols, channels, c.sink);
+      await venue.done;
+      return c.events.flatMap((e) => (e.ev.kind === 'depthSnapshot' ? [e.ev.snapshot.symbol] : []));
+    };
+    expect(await snapshotsFor(['ETHUSDT'], ['depth'])).toEqual(['ETHUSDT']);
+    expect(await snapshotsFor(['BTCUSDT', 'ETHUSDT'], ['trade', 'bookTicker'])).toEqual([]);
   });
 
   it('serves a request for aggTrade from a recording of raw trades, filtered to one symbol', async () => {

@@ -3,7 +3,7 @@ import { QtradeError, UsageError } from '../../errors.js';
 import { decodeFrame } from '../binance/parse.js';
 import { decodeAggTrades, decodeDepthSnapshot } from '../binance/rest-parse.js';
 import { wireInstrument, type Instruments } from '../instruments.js';
-import type { Channel, DepthSnapshot, MarketSink, MarketVenue } from '../source.js';
+import type { Channel, MarketSink, MarketVenue } from '../source.js';
 import type { Instrument, Trade } from '../types.js';
 import { readRecording, type RecordingHeader, type RecordingLine } from './recording.js';
 
@@ -74,7 +74,6 @@ export class ReplayVenue implements MarketVenue {
   /** Symbols with a frame of each trade channel: decides whether `trade` stands in for `aggTrade`. */
   private readonly tradeChannelSeen = new Map<string, Set<Channel>>();
   private readonly streamCache = new Map<string, StreamInfo>();
-  private readonly depthBodies = new Map<string, unknown>();
   private readonly aggReplies = new Map<string, unknown[]>();
   private fullAggScan: Promise<void> | undefined;
   private delivered = 0;
@@ -151,11 +150,12 @@ export class ReplayVenue implements MarketVenue {
     await this.done.catch(() => {});
   }
 
-  async depthSnapshot(symbol: string): Promise<DepthSnapshot | undefined> {
-    const sym = symbol.toUpperCase();
-    const body = this.depthBodies.get(sym);
-    return body === undefined ? undefined : decodeDepthSnapshot(body, this.instrument(sym));
-  }
+  /**
+   * Nothing to do: a recording cannot be asked for anything new. The recorder fetched a
+   * snapshot on every (re)connect, and each is delivered as a `depthSnapshot` event where
+   * its line sits among the frames, which is where a live fetch would have answered.
+   */
+  requestDepthSnapshot(_symbol: string): void {}
 
   /**
    * Answers from recorded REST aggTrades replies. A gap fill is recorded after the frame
@@ -252,12 +252,26 @@ export class ReplayVenue implements MarketVenue {
     }
     const { path, symbol } = restSymbol(line.rest);
     if (!symbol) return;
-    if (path.endsWith('/depth')) this.depthBodies.set(symbol, line.body);
+    if (path.endsWith('/depth')) this.deliverSnapshot(symbol, line.body, line.r);
     else if (path.endsWith('/aggTrades')) {
       const list = this.aggReplies.get(symbol) ?? [];
       list.push(line.body);
       this.aggReplies.set(symbol, list);
     }
+  }
+
+  private deliverSnapshot(symbol: string, body: unknown, r: number): void {
+    if (!this.channels.has('depth') || !this.symbols.has(symbol)) return;
+    const sink = this.sink!;
+    let snapshot;
+    try {
+      snapshot = decodeDepthSnapshot(body, this.instrument(symbol));
+    } catch (err) {
+      if (!(err instanceof QtradeError)) throw err;
+      sink.error?.(`recorded depth snapshot for ${symbol}: ${err.message}`);
+      return;
+    }
+    sink.event({ kind: 'depthSnapshot', snapshot }, r);
   }
 
   private info(stream: string): StreamInfo {
