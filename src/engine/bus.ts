@@ -1,4 +1,5 @@
 import type { Candle } from './candles/types.js';
+import type { TradeGap } from './market/trade-sequencer.js';
 import type { BookTop, MiniTicker, Trade } from './market/types.js';
 
 /** Every topic on the bus and its payload type. Engines talk only through these. */
@@ -6,6 +7,11 @@ export interface Topics {
   trade: Trade;
   'candle.partial': Candle;
   'candle.closed': Candle;
+  /**
+   * A minute that closed but is known to lack trades: the one the feed started in, or one a
+   * trade gap touched that REST could not fill. Not stored, not compared; UIs may show it marked.
+   */
+  'candle.incomplete': Candle;
   /** A closed kline from the exchange, for cross-checking our own. */
   'candle.exchange': Candle;
   'candle.mismatch': { ours: Candle; theirs: Candle; fields: string[] };
@@ -13,7 +19,7 @@ export interface Topics {
   'book.update': { symbol: string; updateId: number };
   ticker: MiniTicker;
   'feed.state': FeedState;
-  'feed.gap': { symbol: string; fromId: number; toId: number; filled: number };
+  'feed.gap': TradeGap;
   'feed.error': { message: string; detail?: string };
 }
 

@@ -19,7 +19,9 @@ describe('kernel on the real 2024-08-08 recording', () => {
     const tickers = new Map<string, BookTop[]>();
     let checked = 0;
     let disagreed = 0;
+    const incomplete: Candle[] = [];
     kernel.bus.subscribe('candle.closed', (c) => closed.push(c));
+    kernel.bus.subscribe('candle.incomplete', (c) => incomplete.push(c));
     kernel.bus.subscribe('book.top', (t) => {
       const list = tickers.get(t.symbol) ?? [];
       list.push(t);
@@ -45,11 +47,12 @@ describe('kernel on the real 2024-08-08 recording', () => {
     expect(stats.gaps).toBe(0);
     expect(stats.duplicates).toBe(0);
     expect(stats.decodeErrors).toBe(0);
-    // 23:54:14 → 00:05:04: the minutes 23:54 … 00:04 close for each symbol, 00:05 is still open.
+    // 23:54:14 → 00:05:04: 23:54 was joined part-way (incomplete), 23:55 … 00:04 close, 00:05 is still open.
+    expect(incomplete.map((c) => `${c.symbol} ${new Date(c.openTime).toISOString().slice(11, 16)}`).sort()).toEqual(['BTCUSDT 23:54', 'ETHUSDT 23:54']);
     for (const sym of ['BTCUSDT', 'ETHUSDT']) {
       const mine = closed.filter((c) => c.symbol === sym);
       expect(mine.map((c) => new Date(c.openTime).toISOString().slice(11, 16))).toEqual([
-        '23:54', '23:55', '23:56', '23:57', '23:58', '23:59', '00:00', '00:01', '00:02', '00:03', '00:04',
+        '23:55', '23:56', '23:57', '23:58', '23:59', '00:00', '00:01', '00:02', '00:03', '00:04',
       ]);
       expect(kernel.orderBook(sym)?.status).toBe('synced');
     }

@@ -1,6 +1,7 @@
 import { Bus } from './bus.js';
 import { CandleSynthesizer } from './candles/synthesizer.js';
 import { compareCandles } from './candles/compare.js';
+import { IncompleteMinutes } from './candles/incomplete.js';
 import type { Candle } from './candles/types.js';
 import type { Clock } from './clock.js';
 import type { Instruments } from './market/instruments.js';
@@ -30,6 +31,7 @@ export interface KernelStats {
   gapTradesFilled: number;
   missingTrades: number;
   candlesClosed: number;
+  candlesIncomplete: number;
   candleChecks: number;
   candleMismatches: number;
   storeErrors: number;
@@ -43,6 +45,8 @@ interface SymbolPipeline {
   /** Closed candles awaiting the exchange's kline for the same minute, and vice versa. */
   ours: Map<number, Candle>;
   theirs: Map<number, Candle>;
+  /** Minutes known to lack trades (see the 'candle.incomplete' topic). */
+  incomplete: IncompleteMinutes;
 }
 
 /**
@@ -57,7 +61,7 @@ export class Kernel {
   private readonly store: Store | undefined;
   private readonly pipelines = new Map<string, SymbolPipeline>();
   private readonly books = new Map<string, OrderBookSync>();
-  private readonly statsBase = { frames: 0, decodeErrors: 0, candlesClosed: 0, candleChecks: 0, candleMismatches: 0, storeErrors: 0 };
+  private readonly statsBase = { frames: 0, decodeErrors: 0, candlesClosed: 0, candlesIncomplete: 0, candleChecks: 0, candleMismatches: 0, storeErrors: 0 };
   private pendingWrites: Candle[] = [];
   private writing: Promise<void> = Promise.resolve();
   private channels: Channel[] = DEFAULT_CHANNELS;
@@ -133,8 +137,9 @@ export class Kernel {
 
   private pipeline(symbol: string): SymbolPipeline {
     const instrument = this.instruments.get(symbol);
-    let p = this.pipelines.get(instrument.symbol);
-    if (p) return p;
+    const existing = this.pipelines.get(instrument.symbol);
+    if (existing) return existing;
+    const incomplete = new IncompleteMinutes();
     const synth = new CandleSynthesizer({
       instrument,
       graceMs: this.opts.candleGraceMs ?? 0,
@@ -147,16 +152,20 @@ export class Kernel {
       fetchFrom: canFill ? (fromId, limit) => this.venue.aggTradesFrom(instrument.symbol, fromId, limit) : undefined,
       emit: (t) => {
         this.clock.advance(t.time);
+        incomplete.onTrade(t.time);
         synth.add(t);
         this.bus.publish('trade', t);
       },
       mark: (time) => synth.advanceTo(time),
-      onGap: (g) => this.bus.publish('feed.gap', g),
+      onGap: (g) => {
+        if (g.filled < g.toId - g.fromId + 1) incomplete.onUnfilledGap(g.afterTime, g.beforeTime);
+        this.bus.publish('feed.gap', g);
+      },
       onError: (err) => this.bus.publish('feed.error', { message: `gap fill failed for ${instrument.symbol}: ${(err as Error).message}` }),
     });
-    p = { sequencer, synth, ours: new Map(), theirs: new Map() };
-    this.pipelines.set(instrument.symbol, p);
-    return p;
+    const pipeline: SymbolPipeline = { sequencer, synth, ours: new Map(), theirs: new Map(), incomplete };
+    this.pipelines.set(instrument.symbol, pipeline);
+    return pipeline;
   }
 
   private bookSync(symbol: string): OrderBookSync {
@@ -215,9 +224,14 @@ export class Kernel {
   }
 
   private onCandleClosed(c: Candle): void {
+    const p = this.pipelines.get(c.symbol);
+    if (p?.incomplete.take(c.openTime)) {
+      this.statsBase.candlesIncomplete++;
+      this.bus.publish('candle.incomplete', c);
+      return;
+    }
     this.statsBase.candlesClosed++;
     this.bus.publish('candle.closed', c);
-    const p = this.pipelines.get(c.symbol);
     if (p && this.channels.includes('kline_1m')) this.crossCheck(p, c, undefined);
     if (this.store) {
       this.pendingWrites.push(c);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TradeSequencer } from './trade-sequencer.js';
+import { TradeSequencer, type TradeGap } from './trade-sequencer.js';
 import type { Trade } from './types.js';
 
 const trade = (id: number): Trade => ({ symbol: 'BTCUSDT', id, price: 100 + id, qty: 1, firstId: id, lastId: id, time: 1000 + id, buyerMaker: false });
@@ -7,7 +7,7 @@ const trade = (id: number): Trade => ({ symbol: 'BTCUSDT', id, price: 100 + id, 
 function setup(history: Trade[] = [], opts: { noFill?: boolean } = {}) {
   const out: number[] = [];
   const marks: number[] = [];
-  const gaps: Array<{ fromId: number; toId: number; filled: number }> = [];
+  const gaps: TradeGap[] = [];
   const calls: Array<[number, number]> = [];
   const seq = new TradeSequencer({
     symbol: 'BTCUSDT',
@@ -47,7 +47,7 @@ describe('TradeSequencer', () => {
     await seq.settled();
     expect(out).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(marks).toEqual([5000]);
-    expect(gaps).toEqual([{ symbol: 'BTCUSDT', fromId: 2, toId: 8, filled: 7 }]);
+    expect(gaps).toEqual([{ symbol: 'BTCUSDT', fromId: 2, toId: 8, filled: 7, afterTime: 1001, beforeTime: 1009 }]);
     expect(calls).toEqual([
       [2, 3],
       [5, 3],

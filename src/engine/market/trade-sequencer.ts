@@ -18,9 +18,20 @@ export interface SequencerOptions {
   emit: (trade: Trade) => void;
   /** A time mark queued behind the trades before it (e.g. an exchange kline closing a minute). */
   mark?: (time: number) => void;
-  onGap?: (gap: { symbol: string; fromId: number; toId: number; filled: number }) => void;
+  onGap?: (gap: TradeGap) => void;
   onError?: (err: unknown) => void;
   pageSize?: number;
+}
+
+/** A jump in trade ids: `fromId..toId` were missing; `filled` of them came from REST. */
+export interface TradeGap {
+  symbol: string;
+  fromId: number;
+  toId: number;
+  filled: number;
+  /** Time of the last trade before the gap and of the first one after it: the span the hole lies in. */
+  afterTime: number;
+  beforeTime: number;
 }
 
 type Item = { trade: Trade } | { mark: number };
@@ -33,6 +44,7 @@ type Item = { trade: Trade } | { mark: number };
 export class TradeSequencer {
   readonly stats: SequencerStats = { emitted: 0, duplicates: 0, gaps: 0, filled: 0, missing: 0 };
   private lastId = -1;
+  private lastTime = 0;
   private filling = false;
   private queue: Item[] = [];
   private readonly pageSize: number;
@@ -79,6 +91,7 @@ export class TradeSequencer {
       }
     }
     this.lastId = id;
+    this.lastTime = trade.time;
     this.stats.emitted++;
     this.opts.emit(trade);
   }
@@ -87,7 +100,7 @@ export class TradeSequencer {
     this.stats.gaps++;
     this.filling = true;
     this.queue.unshift({ trade: waiting });
-    this.idle = this.fill(fromId, toId).then(
+    this.idle = this.fill(fromId, toId, this.lastTime, waiting.time).then(
       () => this.drain(),
       (err: unknown) => {
         this.opts.onError?.(err);
@@ -96,7 +109,7 @@ export class TradeSequencer {
     );
   }
 
-  private async fill(fromId: number, toId: number): Promise<void> {
+  private async fill(fromId: number, toId: number, afterTime: number, beforeTime: number): Promise<void> {
     let next = fromId;
     let filled = 0;
     try {
@@ -109,6 +122,7 @@ export class TradeSequencer {
           // A hole inside REST's answer: what it cannot give is reported missing below.
           if (t.id !== next || t.id > toId) break;
           this.lastId = t.id;
+          this.lastTime = t.time;
           this.stats.emitted++;
           this.stats.filled++;
           filled++;
@@ -122,7 +136,7 @@ export class TradeSequencer {
       this.stats.missing += toId - next + 1;
       // Continue after the hole so the stream does not stall on ids nobody can provide.
       this.lastId = toId;
-      this.opts.onGap?.({ symbol: this.opts.symbol, fromId, toId, filled });
+      this.opts.onGap?.({ symbol: this.opts.symbol, fromId, toId, filled, afterTime, beforeTime });
     }
   }
 
