@@ -91,7 +91,7 @@ describe('qtrade candles', () => {
     expect(interval.code).toBe(2);
     expect(interval.stderr).toMatch(/valid intervals: 1m, 3m, 5m/);
     expect(from.code).toBe(2);
-    expect(from.stderr).toContain('--from "last tuesday" is not a time');
+    expect(from.stderr).toContain('--from "last tuesday" is not a date or time');
     expect(parse.code).toBe(2);
     expect(parse.stderr).toContain('BTCUSDT-trades-2024-08-09.csv line 2: bad qty "0.0105x000"');
   });

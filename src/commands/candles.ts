@@ -11,7 +11,9 @@ import { bundledInstruments } from '../engine/market/bundled-instruments.js';
 import { Instruments } from '../engine/market/instruments.js';
 import type { TimeUnit } from '../engine/market/types.js';
 import { openStore } from '../engine/store/open.js';
+import { parseLimit, parseTime } from './args.js';
 import { action, out, settingsFor } from './context.js';
+import { utcTime } from './format.js';
 
 interface CandlesOptions {
   interval: string;
@@ -25,34 +27,13 @@ interface CandlesOptions {
 
 type Format = 'csv' | 'json' | 'table';
 
-const TIME_HINT = 'use an ISO date or date-time (2024-08-08, 2024-08-08T23:55, UTC unless a zone is given) or epoch milliseconds';
 const DEFAULT_STORE_LIMIT = 500;
 
-/** A user-given time in ms: epoch ms, or an ISO date / date-time (UTC unless it names a zone). */
-export function parseTime(s: string, flag: string): number {
-  const t = s.trim();
-  if (/^\d+$/.test(t)) return Number(t);
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(t);
-  if (m) {
-    const day = Date.parse(`${m[1]}T00:00Z`);
-    const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`);
-    if (!Number.isNaN(day) && new Date(day).toISOString().slice(0, 10) === m[1] && !Number.isNaN(ms)) return ms;
-  }
-  throw new UsageError(`${flag} "${s}" is not a time`, { hint: TIME_HINT });
-}
-
-function parseLimit(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (!/^\d+$/.test(s.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`--limit "${s}" is not a positive whole number`, { hint: 'e.g. --limit 100' });
-  }
-  return n;
-}
-
-function isoTime(t: number, unit: TimeUnit): string {
-  const ms = unit === 'us' ? Math.floor(t / 1000) : t;
-  return new Date(ms).toISOString().replace('T', ' ').replace(/:00\.000Z$/, '').replace(/\.000Z$|Z$/, '');
+function timeRange(opts: CandlesOptions): { from: number | undefined; to: number | undefined } {
+  const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
+  const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+  if (from !== undefined && to !== undefined && from > to) throw new UsageError('--from is after --to', { hint: 'swap them' });
+  return { from, to };
 }
 
 /** Writes candles as CSV rows, JSON lines or an aligned table; buffered, flushed at the end. */
@@ -86,7 +67,7 @@ class Printer {
     const ps = c.priceScale;
     const qs = c.qtyScale;
     return [
-      isoTime(c.openTime, this.unit()) + (c.closed ? '' : ' *'),
+      utcTime(Math.floor(c.openTime / unitFactor(this.unit()))) + (c.closed ? '' : ' *'),
       formatFixed(c.open, ps),
       formatFixed(c.high, ps),
       formatFixed(c.low, ps),
@@ -124,8 +105,7 @@ async function fromTrades(file: string, symbol: string | undefined, interval: In
   if (!fs.existsSync(file)) {
     throw new UsageError(`no such file: ${file}`, { hint: 'give the path of a data.binance.vision aggTrades/trades .csv or .zip, or a JSONL recording' });
   }
-  const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
-  const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+  const { from, to } = timeRange(opts);
   const limit = parseLimit(opts.limit);
   let unit: TimeUnit = 'ms';
   let lo = -Infinity;
@@ -163,11 +143,7 @@ async function fromTrades(file: string, symbol: string | undefined, interval: In
 }
 
 async function fromStore(cmd: Command, symbolArg: string, interval: Interval, opts: CandlesOptions, format: Format): Promise<void> {
-  const from = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
-  const to = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
-  if (from !== undefined && to !== undefined && from > to) {
-    throw new UsageError(`--from is after --to`, { hint: 'swap them' });
-  }
+  const { from, to } = timeRange(opts);
   const limit = parseLimit(opts.limit) ?? (from === undefined ? DEFAULT_STORE_LIMIT : undefined);
   const symbol = symbolArg.toUpperCase();
   const store = await openStore(settingsFor(cmd).storeUrl());

@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { candleJson } from '../engine/candles/format.js';
 import { LiveClock } from '../engine/clock.js';
 import { createKernel, DEFAULT_CHANNELS } from '../engine/kernel.js';
-import { BinanceRest } from '../engine/market/binance/rest-client.js';
 import { BinanceVenue } from '../engine/market/binance/venue.js';
 import { openStore } from '../engine/store/open.js';
 import type { Store } from '../engine/store/types.js';
-import { action, out, settingsFor } from './context.js';
-import { binanceEndpoints, candleLine, liveInstruments } from './market.js';
-import { parseChannels, parseDuration, parseSymbols } from './record.js';
+import { parseChannels, parseDuration, parseSymbols, settingsWithNoStore } from './args.js';
+import { action, out } from './context.js';
+import { candleLine, incompleteLine, utcMinute } from './format.js';
+import { binanceEndpoints, binanceRest, liveInstruments } from './market.js';
+import { untilStopped } from './stop.js';
 
 interface FeedOptions {
   symbols?: string;
@@ -26,21 +27,19 @@ export function register(program: Command): void {
     .option('--channels <list>', `channels (default ${DEFAULT_CHANNELS.join(',')}; kline_1m cross-checks our candles)`)
     .option('--duration <time>', 'stop after this long (30s, 10m, 2h); default: until Ctrl-C')
     .option('--no-store', 'do not write candles to the store')
-    .option('--json', 'one JSON line per event (candle, gap, mismatch, state), then a summary')
+    .option('--json', 'one JSON line per event (candle, incomplete, gap, mismatch, state, error), then a summary')
     .action(action((opts: FeedOptions, cmd: Command) => feed(opts, cmd)));
 }
 
 async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
-  // The subcommand's --no-store shadows the global --store URL in optsWithGlobals: read that from the root.
-  const storeUrl = ((cmd.parent ?? cmd).opts() as { store?: string }).store;
-  const settings = settingsFor(cmd, { store: storeUrl });
+  const settings = settingsWithNoStore(cmd);
   const symbols = parseSymbols(opts.symbols ?? settings.string('symbols')!);
   const channels = opts.channels ? parseChannels(opts.channels) : DEFAULT_CHANNELS;
   const durationMs = opts.duration === undefined ? undefined : parseDuration(opts.duration);
   const endpoints = binanceEndpoints(settings);
 
   const store: Store | undefined = opts.store === false ? undefined : await openStore(settings.storeUrl());
-  const rest = new BinanceRest({ baseUrl: endpoints.restUrl, net: endpoints.net });
+  const rest = binanceRest(endpoints);
   let kernel: ReturnType<typeof createKernel> | undefined;
   try {
     const { instruments, source } = await liveInstruments(rest, store);
@@ -55,6 +54,7 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
       else out.err(human);
     };
     kernel.bus.subscribe('candle.closed', (c) => event('candle', candleLine(c), candleJson(c)));
+    kernel.bus.subscribe('candle.incomplete', (c) => event('incomplete', incompleteLine(c), candleJson(c)));
     kernel.bus.subscribe('feed.state', (s) => {
       const human =
         s.state === 'reconnecting'
@@ -64,7 +64,7 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
     });
     kernel.bus.subscribe('feed.gap', (g) => event('gap', `gap in ${g.symbol} trades ${g.fromId}..${g.toId}: ${g.filled} filled from REST`, g));
     kernel.bus.subscribe('candle.mismatch', (m) =>
-      event('mismatch', `candle mismatch ${m.ours.symbol} ${new Date(m.ours.openTime).toISOString()}: ${m.fields.join(', ')}`, {
+      event('mismatch', `${utcMinute(m.ours.openTime)} ${m.ours.symbol} candle mismatch: ${m.fields.join(', ')}`, {
         symbol: m.ours.symbol,
         openTime: m.ours.openTime,
         fields: m.fields,
@@ -74,23 +74,20 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
     );
     kernel.bus.subscribe('feed.error', (e) => event('error', `error: ${e.message}`, e));
 
-    let finish!: () => void;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
-    const timer = durationMs === undefined ? undefined : setTimeout(finish, durationMs);
     if (!opts.json) out.err(`feed: ${symbols.join(', ')} on ${channels.join(', ')} from ${endpoints.wsUrl}${store ? `; candles to ${store.kind}` : ''}`);
-    await Promise.race([kernel.start(symbols, channels), finished]);
-    await finished;
-    clearTimeout(timer);
-    process.off('SIGINT', finish);
-    process.off('SIGTERM', finish);
+    const stop = untilStopped(durationMs);
+    try {
+      await Promise.race([kernel.start(symbols, channels), stop.stopped]);
+      await stop.stopped;
+    } finally {
+      stop.dispose();
+    }
     await kernel.stop();
     const stats = kernel.stats();
     if (opts.json) out.json({ type: 'summary', symbols, ...stats });
     else
       out.err(
-        `stopped: ${stats.trades} trades, ${stats.candlesClosed} candles closed, ${stats.gaps} gaps (${stats.gapTradesFilled} trades filled, ${stats.missingTrades} missing), ` +
+        `stopped: ${stats.trades} trades, ${stats.candlesClosed} candles closed, ${stats.candlesIncomplete} incomplete, ${stats.gaps} gaps (${stats.gapTradesFilled} trades filled, ${stats.missingTrades} missing), ` +
           `${stats.duplicates} duplicates dropped, ${stats.candleMismatches}/${stats.candleChecks} candle mismatches against Binance`,
       );
   } finally {

@@ -2,38 +2,18 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { parseInterval } from '../engine/candles/intervals.js';
 import { UsageError } from '../engine/errors.js';
-import { BinanceRest } from '../engine/market/binance/rest-client.js';
 import { downloadKlines, importFile, type DownloadSummary, type ImportSummary } from '../engine/market/history.js';
 import { Instruments } from '../engine/market/instruments.js';
 import { openStore } from '../engine/store/open.js';
 import type { Store } from '../engine/store/types.js';
+import { parseTime } from './args.js';
 import { action, out, settingsFor } from './context.js';
+import { utcTime } from './format.js';
+import { binanceEndpoints, binanceRest } from './market.js';
 import { Progress } from './progress.js';
-
-const DATE_HINT = 'use a UTC date (2024-01-31), a date and time (2024-01-31T12:00, UTC unless it names a zone), epoch milliseconds, or "now"';
-
-/** A user-given time in ms: YYYY-MM-DD and zone-less date-times are UTC. */
-export function parseDate(s: string, flag: string, now: () => number = Date.now): number {
-  const t = s.trim();
-  if (t === 'now') return now();
-  if (/^\d{10,}$/.test(t)) return Number(t);
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(t);
-  if (m) {
-    const day = Date.parse(`${m[1]}T00:00Z`);
-    // Date.parse rolls 2024-02-30 over into March; refuse days that do not exist.
-    const realDay = !Number.isNaN(day) && new Date(day).toISOString().slice(0, 10) === m[1];
-    const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`);
-    if (realDay && !Number.isNaN(ms)) return ms;
-  }
-  throw new UsageError(`${flag} "${s}" is not a date`, { hint: DATE_HINT });
-}
 
 function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
-}
-
-function shortTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/:00\.000Z$|\.000Z$/, '').replace(/Z$/, '');
 }
 
 /** Turns the first Ctrl-C into an abort; a second one ends the process the usual way. */
@@ -54,18 +34,17 @@ export function register(program: Command): void {
     .command('download <symbol>')
     .description('download klines over Binance REST into the store; resumes where an earlier run stopped')
     .option('--interval <interval>', 'kline interval (1m, 5m, 1h, 1d, ...)', '1m')
-    .requiredOption('--from <date>', 'first open time (UTC date, date-time or epoch ms)')
+    .requiredOption('--from <date>', 'first open time (date, date-time, UTC unless zoned, or epoch ms)')
     .option('--to <date>', 'end of the range, exclusive (default: now)', 'now')
     .option('--json', 'print a JSON summary')
     .action(
       action(async (symbolArg: string, opts: { interval: string; from: string; to: string; json?: boolean }, cmd: Command) => {
         const interval = parseInterval(opts.interval);
-        const from = parseDate(opts.from, '--from');
-        const to = parseDate(opts.to, '--to');
-        if (from >= to) throw new UsageError(`--from ${shortTime(from)} is not before --to ${shortTime(to)}`, { hint: 'swap them or widen the range' });
+        const from = parseTime(opts.from, '--from');
+        const to = parseTime(opts.to, '--to');
+        if (from >= to) throw new UsageError(`--from ${utcTime(from)} is not before --to ${utcTime(to)}`, { hint: 'swap them or widen the range' });
         const settings = settingsFor(cmd);
-        const baseUrl = settings.string('binance.restUrl') ?? 'https://api.binance.com';
-        const rest = new BinanceRest({ baseUrl, net: { proxy: settings.proxyUrl(), noProxy: settings.noProxy() } });
+        const rest = binanceRest(binanceEndpoints(settings));
         const info = await rest.exchangeInfo();
         const instrument = Instruments.fromExchangeInfo(info).get(symbolArg);
         const store = await openStore(settings.storeUrl());
@@ -97,9 +76,9 @@ export function register(program: Command): void {
         if (opts.json) {
           out.json({ ...summary, fromIso: iso(summary.from), toIso: iso(summary.to), firstIso: iso(summary.first), lastIso: iso(summary.last), store: store.kind });
         } else if (summary.upToDate) {
-          out.line(`${summary.symbol} ${interval}: ${shortTime(from)} → ${shortTime(to)} UTC is already in the store (no download needed)`);
+          out.line(`${summary.symbol} ${interval}: ${utcTime(from)} → ${utcTime(to)} UTC is already in the store (no download needed)`);
         } else {
-          const range = summary.first === undefined ? 'no closed candles in that range' : `${shortTime(summary.first)} → ${shortTime(summary.last!)} UTC`;
+          const range = summary.first === undefined ? 'no closed candles in that range' : `${utcTime(summary.first)} → ${utcTime(summary.last!)} UTC`;
           out.line(`${summary.symbol} ${interval}: ${summary.candles} candles written from ${summary.pages} page${summary.pages === 1 ? '' : 's'}, ${range}`);
         }
         if (summary.interrupted) {
@@ -143,7 +122,7 @@ export function register(program: Command): void {
             }
             const r = results[results.length - 1]!;
             if (!opts.json) {
-              const range = r.first === undefined ? 'no candles' : `${shortTime(r.first)} → ${shortTime(r.last!)} UTC`;
+              const range = r.first === undefined ? 'no candles' : `${utcTime(r.first)} → ${utcTime(r.last!)} UTC`;
               const from = r.kind === 'klines' ? '' : ` from ${r.trades} trades`;
               out.line(`${file}: ${r.candles} ${r.symbol} ${r.interval ?? ''} candles${from}, ${range}`.replace(/ {2,}/g, ' '));
             }

@@ -1,6 +1,4 @@
 import type { Settings } from '../config/resolve.js';
-import { formatFixed } from '../engine/fixed.js';
-import type { Candle } from '../engine/candles/types.js';
 import { BinanceRest } from '../engine/market/binance/rest-client.js';
 import { Instruments } from '../engine/market/instruments.js';
 import type { NetOptions } from '../engine/market/net.js';
@@ -21,6 +19,11 @@ export function binanceEndpoints(settings: Settings): BinanceEndpoints {
   };
 }
 
+/** A REST client on this invocation's endpoint and network route. */
+export function binanceRest(endpoints: BinanceEndpoints): BinanceRest {
+  return new BinanceRest({ baseUrl: endpoints.restUrl, net: endpoints.net });
+}
+
 /**
  * Symbols and their scales from Binance's exchangeInfo, cached in the store so later runs
  * can start when REST is unreachable. Returns where they came from.
@@ -35,23 +38,4 @@ export async function liveInstruments(rest: BinanceRest, store: Store | undefine
     if (cached.length === 0) throw err;
     return { instruments: new Instruments(cached), source: 'store' };
   }
-}
-
-function minute(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
-}
-
-/** One closed candle as a terminal line. */
-export function candleLine(c: Candle): string {
-  const ps = c.priceScale;
-  return [
-    minute(c.openTime),
-    c.symbol.padEnd(9),
-    `o ${formatFixed(c.open, ps)}`,
-    `h ${formatFixed(c.high, ps)}`,
-    `l ${formatFixed(c.low, ps)}`,
-    `c ${formatFixed(c.close, ps)}`,
-    `v ${formatFixed(c.volume, c.qtyScale, 0)}`,
-    `n ${c.trades}`,
-  ].join('  ');
 }

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { candleJson } from '../engine/candles/format.js';
-import type { Candle } from '../engine/candles/types.js';
 import { SimClock } from '../engine/clock.js';
 import { UsageError } from '../engine/errors.js';
-import { formatFixed } from '../engine/fixed.js';
 import { createKernel, DEFAULT_CHANNELS } from '../engine/kernel.js';
 import { bundledInstruments } from '../engine/market/bundled-instruments.js';
 import { Instruments, wireInstrument } from '../engine/market/instruments.js';
@@ -13,10 +11,9 @@ import { ReplayVenue } from '../engine/market/replay/replay-venue.js';
 import type { Channel } from '../engine/market/source.js';
 import { openStore } from '../engine/store/open.js';
 import type { Store } from '../engine/store/types.js';
-import { action, out, settingsFor } from './context.js';
-import { parseSymbols } from './record.js';
-
-const KNOWN_CHANNELS: ReadonlySet<string> = new Set<Channel>(['aggTrade', 'trade', 'kline_1m', 'bookTicker', 'depth', 'miniTicker']);
+import { isChannel, parseSpeed, parseSymbols, settingsWithNoStore } from './args.js';
+import { action, out } from './context.js';
+import { candleLine, formatSeconds, incompleteLine, utcMinute } from './format.js';
 
 interface ReplayOptions {
   speed: string;
@@ -24,14 +21,6 @@ interface ReplayOptions {
   /** false with --no-store. */
   store?: boolean | string;
   json?: boolean;
-}
-
-export function parseSpeed(s: string): number | 'max' {
-  const t = s.trim().toLowerCase();
-  if (t === 'max') return 'max';
-  const n = Number(t.replace(/x$/, ''));
-  if (!Number.isFinite(n) || n <= 0 || t === '') throw new UsageError(`--speed "${s}" is neither a positive number nor "max"`, { hint: 'e.g. --speed 10 or --speed max' });
-  return n;
 }
 
 /** Symbols of a recording without a header: every symbol its stream names mention. */
@@ -45,25 +34,6 @@ async function scanSymbols(file: string): Promise<string[]> {
   return [...seen];
 }
 
-function time(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
-}
-
-function candleLine(c: Candle): string {
-  const ps = c.priceScale;
-  const qs = c.qtyScale;
-  return [
-    time(c.openTime),
-    c.symbol.padEnd(9),
-    `o ${formatFixed(c.open, ps)}`,
-    `h ${formatFixed(c.high, ps)}`,
-    `l ${formatFixed(c.low, ps)}`,
-    `c ${formatFixed(c.close, ps)}`,
-    `v ${formatFixed(c.volume, qs)}`,
-    `n ${c.trades}`,
-  ].join('  ');
-}
-
 export function register(program: Command): void {
   program
     .command('replay <file>')
@@ -71,7 +41,7 @@ export function register(program: Command): void {
     .option('--speed <x>', 'multiple of the recorded pace, or "max"', '1')
     .option('--symbols <list>', 'only these symbols (default: every symbol in the recording)')
     .option('--no-store', 'do not write candles to the store')
-    .option('--json', 'one JSON line per closed candle, then a summary line')
+    .option('--json', 'one JSON line per closed or incomplete candle, then a summary line')
     .action(action((file: string, opts: ReplayOptions, cmd: Command) => replay(file, opts, cmd)));
 }
 
@@ -80,15 +50,12 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
   if (!fs.existsSync(file)) {
     throw new UsageError(`no such recording: ${file}`, { hint: 'record one with `qtrade record --out FILE.jsonl.gz`, or try fixtures/recordings/binance-spot-2024-08-08.jsonl.gz' });
   }
-  // The subcommand's --no-store shadows the global --store URL in optsWithGlobals: read that from the root.
-  const root = cmd.parent ?? cmd;
-  const storeUrl = (root.opts() as { store?: string }).store;
-  const settings = settingsFor(cmd, { store: storeUrl });
+  const settings = settingsWithNoStore(cmd);
 
   const header = await readRecordingHeader(file);
   const symbols = opts.symbols ? parseSymbols(opts.symbols) : header?.symbols.length ? header.symbols.map((s) => s.toUpperCase()) : await scanSymbols(file);
   if (symbols.length === 0) throw new UsageError(`recording ${file} has no market-data frames`);
-  const channels: Channel[] = header?.channels.length ? (header.channels.filter((c) => KNOWN_CHANNELS.has(c)) as Channel[]) : DEFAULT_CHANNELS;
+  const channels: Channel[] = header?.channels.length ? header.channels.filter(isChannel) : DEFAULT_CHANNELS;
 
   const bundled = bundledInstruments();
   const instruments = new Instruments([...bundled.all(), ...symbols.filter((s) => !bundled.has(s)).map((s) => wireInstrument(s))]);
@@ -105,7 +72,7 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
 
   const trades = new Map<string, number>(symbols.map((s) => [s, 0]));
   const candles = new Map<string, number>(symbols.map((s) => [s, 0]));
-  const gaps: Array<{ symbol: string; fromId: number; toId: number; filled: number }> = [];
+  const incomplete = new Map<string, number>(symbols.map((s) => [s, 0]));
   const errors: string[] = [];
   let firstTime: number | undefined;
   let lastTime: number | undefined;
@@ -128,8 +95,12 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
     }
     out.line(candleLine(c));
   });
+  kernel.bus.subscribe('candle.incomplete', (c) => {
+    incomplete.set(c.symbol, (incomplete.get(c.symbol) ?? 0) + 1);
+    if (opts.json) out.json({ type: 'incomplete', ...candleJson(c) });
+    else out.err(incompleteLine(c));
+  });
   kernel.bus.subscribe('feed.gap', (g) => {
-    gaps.push(g);
     if (!opts.json) out.err(`gap: ${g.symbol} trades ${g.fromId}..${g.toId} missing, ${g.filled} filled from the recording`);
   });
   kernel.bus.subscribe('feed.error', (e) => {
@@ -158,7 +129,7 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
   if (failure) throw failure;
 
   const stats = kernel.stats();
-  const perSymbol = symbols.map((s) => ({ symbol: s, trades: trades.get(s) ?? 0, candles: candles.get(s) ?? 0 }));
+  const perSymbol = symbols.map((s) => ({ symbol: s, trades: trades.get(s) ?? 0, candles: candles.get(s) ?? 0, incomplete: incomplete.get(s) ?? 0 }));
   const summary = {
     type: 'summary',
     file,
@@ -167,8 +138,9 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
     frames: venue.frames,
     trades: stats.trades,
     candles: stats.candlesClosed,
+    incomplete: stats.candlesIncomplete,
     perSymbol,
-    gaps: gaps.length,
+    gaps: stats.gaps,
     missingTrades: stats.missingTrades,
     decodeErrors: stats.decodeErrors,
     errors: errors.length,
@@ -183,7 +155,9 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
   }
   if (!headerShown) out.line(`no 1m candle closed in ${file}`);
   out.line('');
-  out.line(`replayed ${summary.frames} frames, ${summary.trades} trades${firstTime !== undefined ? ` (${time(firstTime)} to ${time(lastTime!)} UTC)` : ''} in ${(summary.wallMs / 1000).toFixed(1)} s`);
-  for (const p of perSymbol) out.line(`  ${p.symbol.padEnd(10)} ${String(p.trades).padStart(8)} trades  ${String(p.candles).padStart(5)} candles`);
+  out.line(`replayed ${summary.frames} frames, ${summary.trades} trades${firstTime !== undefined ? ` (${utcMinute(firstTime)} to ${utcMinute(lastTime!)} UTC)` : ''} in ${formatSeconds(summary.wallMs)}`);
+  for (const p of perSymbol) {
+    out.line(`  ${p.symbol.padEnd(10)} ${String(p.trades).padStart(8)} trades  ${String(p.candles).padStart(5)} candles  ${String(p.incomplete).padStart(3)} incomplete`);
+  }
   out.line(`  gaps ${summary.gaps}, decode errors ${summary.decodeErrors}${store ? '; candles saved to the store' : ''}`);
 }

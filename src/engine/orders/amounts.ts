@@ -54,11 +54,6 @@ export function maxQtyFor(budget: Amount, price: number, step: number, s: Scales
   return q;
 }
 
-export function ceilDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return q * b === a || a < 0n ? q : q + 1n;
-}
-
 /** Parses a decimal asset amount ("10000", "0.5") exactly. */
 export function parseAmount(s: string): Amount {
   return parseFixedBig(s, AMOUNT_SCALE);

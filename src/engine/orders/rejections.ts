@@ -47,7 +47,7 @@ const TYPE_NOT_SUPPORTED: Record<string, string> = {
 };
 
 const HINTS: Record<number, string> = {
-  [-1013]: 'check the symbol\'s filters with `qtrade market info SYMBOL`: price on the tick grid, quantity on the step grid, notional within limits',
+  [-1013]: "check the symbol's exchangeInfo filters: price on the tick grid, quantity on the step grid, notional within limits",
   [-2010]: 'check `qtrade balance` and the order\'s price against the book',
   [-2011]: 'list open orders with `qtrade orders --open`',
   [-1121]: 'see exchangeInfo for the symbols Binance lists',

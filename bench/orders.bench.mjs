@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// Paper order engine throughput. Imports the build output (dist/): run `npm run build` first.
+//
+// One deterministic order stream (limit GTC both sides, some crossing; market orders; cancels of
+// older orders) is run through:
+//   - qtrade's PaperEngine: parameter + exchange filter checks (real BTCUSDT filters), balance locks,
+//     matching against a LocalOrderBook and prints, every event and ledger entry (no persistence);
+//     market data (a trade print every 4 orders, a book update every 20) is fed in but not counted;
+//   - nodejs-order-book's OrderBook add/match/cancel on the same orders (floats, no balances, no
+//     filters, no events), matching the stream's orders against each other.
+// The stream cancels the oldest order to stay under MAX_NUM_ORDERS, so almost every order is accepted.
+// Each case runs several rounds interleaved; the table shows each case's best round. Target ≥ 100k orders/s.
+import { OrderBook } from 'nodejs-order-book';
+import { LocalOrderBook } from '../dist/src/engine/market/orderbook.js';
+import { PaperEngine, bundledMarket, parseAmount } from '../dist/src/engine/orders/index.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 200_000);
+const T0 = Date.parse('2024-08-08T12:00:00Z');
+const MID = 6_000_000; // 60000.00 at priceScale 2
+
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** ops: {k:'limit'|'market'|'cancel', side, qty (raw, 8 dp), price (raw, 2 dp), target} plus market data. */
+function stream(n, seed) {
+  const r = prng(seed);
+  const ops = [];
+  const resting = [];
+  let mid = MID;
+  for (let i = 0; i < n; i++) {
+    mid += Math.round((r() - 0.5) * 4);
+    const side = r() < 0.5 ? 'BUY' : 'SELL';
+    const qty = (1 + Math.floor(r() * 500)) * 100_000; // 0.001 .. 0.5 BTC
+    const u = r();
+    // Cancel the oldest order once ~120 could be resting (Binance allows 200 per symbol).
+    if (resting.length > 120 && (i % 3 === 2 || resting.length > 150)) ops.push({ k: 'cancel', target: resting.shift() });
+    else if (u < 0.25) ops.push({ k: 'market', side, qty });
+    else {
+      const off = Math.floor(r() * 40) - 8; // mostly passive, some crossing
+      ops.push({ k: 'limit', side, qty, price: side === 'BUY' ? mid - off : mid + off, id: i });
+      resting.push(i);
+    }
+    if (i % 4 === 3) ops.push({ k: 'trade', price: mid + Math.round((r() - 0.5) * 30), qty: (1 + Math.floor(r() * 300)) * 100_000, buyerMaker: r() < 0.5 });
+    if (i % 20 === 19) ops.push({ k: 'book', mid });
+  }
+  return ops;
+}
+
+function bookAt(mid, id) {
+  const b = new LocalOrderBook('BTCUSDT');
+  const asks = [];
+  const bids = [];
+  for (let i = 0; i < 20; i++) {
+    asks.push({ price: mid + 1 + i, qty: 200_000_000 });
+    bids.push({ price: mid - 1 - i, qty: 200_000_000 });
+  }
+  b.applySnapshot({ symbol: 'BTCUSDT', lastUpdateId: id, asks, bids });
+  return b;
+}
+
+const { instruments, filters } = bundledMarket();
+const ops = stream(ORDERS, 11);
+const books = new Map();
+for (const op of ops) if (op.k === 'book' && !books.has(op.mid)) books.set(op.mid, bookAt(op.mid, books.size + 1));
+const orderCount = ops.filter((o) => o.k !== 'trade' && o.k !== 'book').length;
+
+let stats;
+function ours() {
+  const e = new PaperEngine({ instruments: instruments.all(), filters, initialBalances: { USDT: parseAmount('1000000000000'), BTC: parseAmount('10000000') } });
+  e.onBook(bookAt(MID, 0));
+  e.onTrade({ symbol: 'BTCUSDT', id: 0, price: MID, qty: 100_000, firstId: 0, lastId: 0, time: T0, buyerMaker: false });
+  const ids = new Array(ORDERS);
+  let events = 0;
+  let accepted = 0;
+  let rejected = 0;
+  let fills = 0;
+  let t = T0;
+  let tid = 1;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    t += 1;
+    switch (op.k) {
+      case 'limit': {
+        const r = e.submit({ symbol: 'BTCUSDT', side: op.side, type: 'LIMIT', timeInForce: 'GTC', qty: op.qty, price: op.price }, t);
+        events += r.events.length;
+        fills += r.fills.length;
+        if (r.ok) {
+          accepted++;
+          ids[op.id] = r.order.orderId;
+        } else rejected++;
+        break;
+      }
+      case 'market': {
+        const r = e.submit({ symbol: 'BTCUSDT', side: op.side, type: 'MARKET', qty: op.qty }, t);
+        events += r.events.length;
+        fills += r.fills.length;
+        if (r.ok) accepted++;
+        else rejected++;
+        break;
+      }
+      case 'cancel': {
+        const id = ids[op.target];
+        if (id !== undefined) events += e.cancel('BTCUSDT', { orderId: id }, t).events.length;
+        break;
+      }
+      case 'trade':
+        events += e.onTrade({ symbol: 'BTCUSDT', id: tid, price: op.price, qty: op.qty, firstId: tid, lastId: tid++, time: t, buyerMaker: op.buyerMaker }).length;
+        break;
+      case 'book':
+        e.onBook(books.get(op.mid));
+        break;
+    }
+  }
+  stats = { events, accepted, rejected, fills, open: e.openOrders().length };
+  return e;
+}
+
+function theirs() {
+  const ob = new OrderBook();
+  const pf = 100;
+  const qf = 1e8;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    switch (op.k) {
+      case 'limit':
+        ob.limit({ id: String(op.id), side: op.side === 'BUY' ? 'buy' : 'sell', size: op.qty / qf, price: op.price / pf });
+        break;
+      case 'market':
+        ob.market({ side: op.side === 'BUY' ? 'buy' : 'sell', size: op.qty / qf });
+        break;
+      case 'cancel':
+        ob.cancel(String(op.target));
+        break;
+    }
+  }
+  return ob;
+}
+
+function rate(count, fn) {
+  const t0 = process.hrtime.bigint();
+  fn();
+  const ns = Number(process.hrtime.bigint() - t0);
+  return (count / ns) * 1e9;
+}
+
+const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`);
+const best = [0, 0];
+for (let r = 0; r < ROUNDS + 1; r++) {
+  const a = rate(orderCount, ours);
+  const b = rate(orderCount, theirs);
+  if (r > 0) {
+    best[0] = Math.max(best[0], a);
+    best[1] = Math.max(best[1], b);
+  }
+}
+const rows = [
+  ['qtrade PaperEngine (filters, locks, book walk, events)', fmt(best[0]), `${(best[0] / best[1]).toFixed(2)}×`],
+  ['nodejs-order-book add/match/cancel', fmt(best[1]), '1.00×'],
+];
+const w = [0, 1, 2].map((i) => Math.max(...rows.map((x) => x[i].length), ['case', 'orders', 'ratio'][i].length));
+console.log(`${orderCount.toLocaleString('en')} orders (limit GTC / market / cancel), BTCUSDT, one core`);
+console.log(`| ${'case'.padEnd(w[0])} | ${'orders'.padStart(w[1])} | ${'ratio'.padStart(w[2])} |`);
+console.log(`|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 1)}:|${'-'.repeat(w[2] + 1)}:|`);
+for (const x of rows) console.log(`| ${x[0].padEnd(w[0])} | ${x[1].padStart(w[1])} | ${x[2].padStart(w[2])} |`);
+console.log(
+  `\nqtrade per run: ${stats.accepted.toLocaleString('en')} accepted, ${stats.rejected.toLocaleString('en')} rejected by filters/balance, ` +
+    `${stats.fills.toLocaleString('en')} taker fills, ${stats.events.toLocaleString('en')} events, ${stats.open} open at the end`,
+);
+console.log(`target ≥ 100k orders/s: ${best[0] >= 100_000 ? 'met' : 'NOT MET'} (${fmt(best[0])})`);

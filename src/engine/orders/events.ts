@@ -1,0 +1,300 @@
+import type { Instrument } from '../market/types.js';
+import { scalesOf, type Scales } from './amounts.js';
+import { applyFillToPosition, emptyPosition, type PositionState } from './positions.js';
+import {
+  hasLimitPrice,
+  isStopType,
+  isTerminal,
+  type Amount,
+  type Balance,
+  type Fill,
+  type LedgerEntry,
+  type Order,
+  type OrderStatus,
+  type OrderType,
+  type Side,
+} from './types.js';
+
+/**
+ * The order engine's event log. Every change to account state (orders, balances, positions,
+ * id counters) is one of these events, and `applyEvent` is the only code that changes that state:
+ * the engine builds events and applies them, and a restart rebuilds the identical state by
+ * applying the persisted events to `createState(sameConfig)`.
+ *
+ * Market-model state (last trade, reference price, order-book consumption, queue positions) is not
+ * account state and is not in the log; see PaperEngine.
+ */
+
+interface Base {
+  /** Position in the log, 1, 2, 3, … without gaps. */
+  seq: number;
+  /** Exchange event time of the input that caused it. */
+  time: number;
+}
+
+export type OrderEvent =
+  | (Base & { kind: 'accepted'; order: Order })
+  | (Base & { kind: 'rejected'; symbol: string; side: Side; type: OrderType; clientOrderId: string | undefined; code: number; msg: string })
+  | (Base & { kind: 'triggered'; orderId: number })
+  | (Base & { kind: 'fill'; fill: Fill; status: Extract<OrderStatus, 'PARTIALLY_FILLED' | 'FILLED'> })
+  | (Base & { kind: 'canceled'; orderId: number })
+  | (Base & { kind: 'expired'; orderId: number })
+  | (Base & { kind: 'ledger'; entry: LedgerEntry });
+
+export type OrderEventKind = OrderEvent['kind'];
+
+/** Open orders of one symbol, in matching priority. */
+export interface SymbolOrders {
+  /** Working limit BUYs, best (highest) price first, then oldest first. */
+  bids: Order[];
+  /** Working limit SELLs, best (lowest) price first, then oldest first. */
+  asks: Order[];
+  /** Stops waiting for their trigger, oldest first. */
+  stops: Order[];
+  /** Open orders of a STOP_LOSS/TAKE_PROFIT type (triggered or not), for MAX_NUM_ALGO_ORDERS. */
+  algo: number;
+}
+
+export interface SymbolInfo {
+  inst: Instrument;
+  scales: Scales;
+}
+
+export interface EngineConfig {
+  instruments: Iterable<Instrument>;
+  /** Starting balances (free), by asset. */
+  initialBalances?: Record<string, Amount>;
+}
+
+export interface EngineState {
+  readonly symbols: ReadonlyMap<string, SymbolInfo>;
+  readonly initialBalances: ReadonlyMap<string, Amount>;
+  /** seq of the last applied event. */
+  seq: number;
+  nextOrderId: number;
+  nextTradeId: number;
+  orders: Map<number, Order>;
+  byClientId: Map<string, Order>;
+  balances: Map<string, Balance>;
+  positions: Map<string, PositionState>;
+  open: Map<string, SymbolOrders>;
+}
+
+export function createState(config: EngineConfig): EngineState {
+  const symbols = new Map<string, SymbolInfo>();
+  for (const inst of config.instruments) symbols.set(inst.symbol, { inst, scales: scalesOf(inst) });
+  const initial = new Map<string, Amount>();
+  const balances = new Map<string, Balance>();
+  for (const [asset, amount] of Object.entries(config.initialBalances ?? {})) {
+    if (amount < 0n) throw new RangeError(`initial balance of ${asset} is negative`);
+    initial.set(asset, amount);
+    balances.set(asset, { asset, free: amount, locked: 0n });
+  }
+  return {
+    symbols,
+    initialBalances: initial,
+    seq: 0,
+    nextOrderId: 1,
+    nextTradeId: 1,
+    orders: new Map(),
+    byClientId: new Map(),
+    balances,
+    positions: new Map(),
+    open: new Map(),
+  };
+}
+
+export function symbolOrders(state: EngineState, symbol: string): SymbolOrders {
+  let s = state.open.get(symbol);
+  if (!s) state.open.set(symbol, (s = { bids: [], asks: [], stops: [], algo: 0 }));
+  return s;
+}
+
+export function balanceOf(state: EngineState, asset: string): Balance {
+  let b = state.balances.get(asset);
+  if (!b) state.balances.set(asset, (b = { asset, free: 0n, locked: 0n }));
+  return b;
+}
+
+/** Thrown when an event does not fit the state: a gap in seq, an unknown order. */
+export class EventLogError extends Error {}
+
+function orderOf(state: EngineState, orderId: number, ev: OrderEvent): Order {
+  const o = state.orders.get(orderId);
+  if (!o) throw new EventLogError(`event ${ev.seq} (${ev.kind}) names unknown order ${orderId}`);
+  return o;
+}
+
+/** Applies one event. Throws EventLogError when the event does not follow the state. */
+export function applyEvent(state: EngineState, ev: OrderEvent): void {
+  if (ev.seq !== state.seq + 1) throw new EventLogError(`event seq ${ev.seq} does not follow ${state.seq}`);
+  state.seq = ev.seq;
+  switch (ev.kind) {
+    case 'accepted': {
+      const o = copyOrder(ev.order);
+      state.orders.set(o.orderId, o);
+      state.byClientId.set(o.clientOrderId, o);
+      if (o.orderId >= state.nextOrderId) state.nextOrderId = o.orderId + 1;
+      const so = symbolOrders(state, o.symbol);
+      if (isStopType(o.type)) so.algo++;
+      if (!o.isWorking) so.stops.push(o);
+      else if (hasLimitPrice(o.type)) insertResting(so, o);
+      break;
+    }
+    case 'rejected':
+      break;
+    case 'triggered': {
+      const o = orderOf(state, ev.orderId, ev);
+      o.isWorking = true;
+      o.workingTime = ev.time;
+      o.updateTime = ev.time;
+      const so = symbolOrders(state, o.symbol);
+      removeFrom(so.stops, o);
+      if (hasLimitPrice(o.type)) insertResting(so, o);
+      break;
+    }
+    case 'fill': {
+      const f = ev.fill;
+      const o = orderOf(state, f.orderId, ev);
+      o.executedQty += f.qty;
+      o.cumQuote += f.quoteQty;
+      o.updateTime = ev.time;
+      if (f.tradeId >= state.nextTradeId) state.nextTradeId = f.tradeId + 1;
+      const info = state.symbols.get(o.symbol);
+      if (!info) throw new EventLogError(`event ${ev.seq}: unknown symbol ${o.symbol}`);
+      let pos = state.positions.get(o.symbol);
+      if (!pos) state.positions.set(o.symbol, (pos = emptyPosition()));
+      applyFillToPosition(pos, f, info.inst.baseAsset, info.scales);
+      setStatus(state, o, ev.status);
+      break;
+    }
+    case 'canceled':
+    case 'expired': {
+      const o = orderOf(state, ev.orderId, ev);
+      o.updateTime = ev.time;
+      setStatus(state, o, ev.kind === 'canceled' ? 'CANCELED' : 'EXPIRED');
+      break;
+    }
+    case 'ledger': {
+      const e = ev.entry;
+      const b = balanceOf(state, e.asset);
+      b.free += e.dFree;
+      b.locked += e.dLocked;
+      if (e.orderId !== undefined && e.dLocked !== 0n) orderOf(state, e.orderId, ev).locked += e.dLocked;
+      break;
+    }
+  }
+}
+
+export function applyEvents(state: EngineState, events: Iterable<OrderEvent>): EngineState {
+  for (const ev of events) applyEvent(state, ev);
+  return state;
+}
+
+/** A field-by-field copy: the event keeps its own snapshot while the state's order changes. */
+export function copyOrder(o: Order): Order {
+  return {
+    symbol: o.symbol,
+    orderId: o.orderId,
+    clientOrderId: o.clientOrderId,
+    side: o.side,
+    type: o.type,
+    timeInForce: o.timeInForce,
+    price: o.price,
+    stopPrice: o.stopPrice,
+    origQty: o.origQty,
+    origQuoteOrderQty: o.origQuoteOrderQty,
+    executedQty: o.executedQty,
+    cumQuote: o.cumQuote,
+    status: o.status,
+    isWorking: o.isWorking,
+    time: o.time,
+    updateTime: o.updateTime,
+    workingTime: o.workingTime,
+    lockAsset: o.lockAsset,
+    locked: o.locked,
+  };
+}
+
+function setStatus(state: EngineState, o: Order, status: OrderStatus): void {
+  const was = isTerminal(o.status);
+  o.status = status;
+  if (was || !isTerminal(status)) return;
+  const so = symbolOrders(state, o.symbol);
+  if (isStopType(o.type)) so.algo--;
+  if (!o.isWorking) removeFrom(so.stops, o);
+  else if (hasLimitPrice(o.type)) removeFrom(o.side === 'BUY' ? so.bids : so.asks, o);
+}
+
+function insertResting(so: SymbolOrders, o: Order): void {
+  const list = o.side === 'BUY' ? so.bids : so.asks;
+  const buy = o.side === 'BUY';
+  // Priority: better price first; equal prices keep arrival order (insertion after equals).
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const p = list[mid]!.price;
+    if (buy ? p >= o.price : p <= o.price) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === list.length) list.push(o);
+  else list.splice(lo, 0, o);
+}
+
+function removeFrom(list: Order[], o: Order): void {
+  const i = list.indexOf(o);
+  if (i !== -1) list.splice(i, 1);
+}
+
+/** Canonical, JSON-able view of the account state: equal for equal states (used by replay checks). */
+export function snapshotState(state: EngineState): unknown {
+  const big = (x: bigint): string => x.toString();
+  return {
+    seq: state.seq,
+    nextOrderId: state.nextOrderId,
+    nextTradeId: state.nextTradeId,
+    orders: [...state.orders.values()]
+      .sort((a, b) => a.orderId - b.orderId)
+      .map((o) => ({ ...o, origQuoteOrderQty: big(o.origQuoteOrderQty), cumQuote: big(o.cumQuote), locked: big(o.locked) })),
+    clientIds: [...state.byClientId.entries()].map(([k, o]) => [k, o.orderId]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    balances: [...state.balances.values()]
+      .filter((b) => b.free !== 0n || b.locked !== 0n)
+      .sort((a, b) => a.asset.localeCompare(b.asset))
+      .map((b) => ({ asset: b.asset, free: big(b.free), locked: big(b.locked) })),
+    positions: [...state.positions.entries()]
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([symbol, p]) => ({ symbol, qty: big(p.qty), cost: big(p.cost), realized: big(p.realized), fees: big(p.fees) })),
+    open: [...state.open.entries()]
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([symbol, so]) => ({
+        symbol,
+        bids: so.bids.map((o) => o.orderId),
+        asks: so.asks.map((o) => o.orderId),
+        stops: so.stops.map((o) => o.orderId),
+        algo: so.algo,
+      })),
+  };
+}
+
+const BIG_ORDER = ['origQuoteOrderQty', 'cumQuote', 'locked'] as const;
+const BIG_FILL = ['quoteQty', 'commission'] as const;
+const BIG_LEDGER = ['dFree', 'dLocked'] as const;
+
+/** Serializes an event for the store: JSON with bigints as decimal strings. */
+export function encodeEvent(ev: OrderEvent): string {
+  return JSON.stringify(ev, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** The inverse of encodeEvent. */
+export function decodeEvent(text: string): OrderEvent {
+  const ev = JSON.parse(text) as OrderEvent & Record<string, Record<string, unknown>>;
+  const lift = (obj: Record<string, unknown>, keys: readonly string[]): void => {
+    for (const k of keys) if (typeof obj[k] === 'string') obj[k] = BigInt(obj[k]);
+  };
+  if (ev.kind === 'accepted') lift(ev.order as unknown as Record<string, unknown>, BIG_ORDER);
+  else if (ev.kind === 'fill') lift(ev.fill as unknown as Record<string, unknown>, BIG_FILL);
+  else if (ev.kind === 'ledger') lift(ev.entry as unknown as Record<string, unknown>, BIG_LEDGER);
+  if (ev.kind === 'rejected' && ev.clientOrderId === null) (ev as { clientOrderId: string | undefined }).clientOrderId = undefined;
+  return ev;
+}

@@ -1,0 +1,58 @@
+import { SafeSum } from '../fixed.js';
+import type { Trade } from '../market/types.js';
+import type { RefPrice } from './filters.js';
+
+const MINUTE = 60_000;
+/** Minutes of history kept; Binance's avgPriceMins is 5 on every listed spot symbol. */
+const KEEP = 60;
+
+interface Bucket {
+  minute: number;
+  quote: SafeSum;
+  qty: SafeSum;
+}
+
+/**
+ * A symbol's last trade price and its volume-weighted average over the last N minutes, the
+ * reference Binance's PERCENT_PRICE and NOTIONAL (market orders) filters use. Minutes are UTC
+ * minutes of trade time; the window is the current minute and the N − 1 before it. With no trade
+ * in the window the last price is used; before any trade there is no reference.
+ */
+export class ReferencePrice {
+  private readonly buckets: Bucket[] = [];
+  last: number | undefined;
+  lastTime = 0;
+
+  onTrade(t: Trade): void {
+    this.last = t.price;
+    if (t.time > this.lastTime) this.lastTime = t.time;
+    const minute = Math.floor(t.time / MINUTE);
+    let b = this.buckets[this.buckets.length - 1];
+    if (!b || b.minute < minute) {
+      b = { minute, quote: new SafeSum(), qty: new SafeSum() };
+      this.buckets.push(b);
+      if (this.buckets.length > KEEP) this.buckets.shift();
+    }
+    // A late trade (b.minute > minute) counts in the newest minute rather than rewriting history.
+    b.quote.addProduct(t.price, t.qty);
+    b.qty.add(t.qty);
+  }
+
+  /** The reference over `mins` minutes (0: the last price), as num/den in price raws. */
+  get(mins: number): RefPrice | undefined {
+    if (this.last === undefined) return undefined;
+    if (mins > 0) {
+      const from = Math.floor(this.lastTime / MINUTE) - mins + 1;
+      let num = 0n;
+      let den = 0n;
+      for (let i = this.buckets.length - 1; i >= 0; i--) {
+        const b = this.buckets[i]!;
+        if (b.minute < from) break;
+        num += b.quote.value();
+        den += b.qty.value();
+      }
+      if (den > 0n) return { num, den };
+    }
+    return { num: BigInt(this.last), den: 1n };
+  }
+}
