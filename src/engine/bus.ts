@@ -1,5 +1,7 @@
 import type { Candle } from './candles/types.js';
 import type { TradeGap } from './market/trade-sequencer.js';
+import type { OrderEvent } from './orders/events.js';
+import type { Fill, Order } from './orders/types.js';
 import type { BookTop, MiniTicker, Trade } from './market/types.js';
 
 /** Every topic on the bus and its payload type. Engines talk only through these. */
@@ -21,6 +23,23 @@ export interface Topics {
   'feed.state': FeedState;
   'feed.gap': TradeGap;
   'feed.error': { message: string; detail?: string };
+  /** Every order-engine event, published only after it is durable in the store. */
+  'order.event': OrderEvent;
+  /** An order's new state (accepted, partially filled, filled, canceled, expired, triggered). */
+  'order.update': Order;
+  fill: Fill;
+  /** A request refused by risk or exchange filters: Binance's code and message (risk rules add `rule`). */
+  'order.rejected': { symbol: string; clientOrderId?: string; code: number; msg: string; rule?: string; time: number };
+  'risk.state': RiskStateChange;
+}
+
+export type RiskStateName = 'ACTIVE' | 'REDUCING' | 'HALTED';
+
+export interface RiskStateChange {
+  state: RiskStateName;
+  previous: RiskStateName;
+  reason: string;
+  time: number;
 }
 
 export interface FeedState {
