@@ -13,7 +13,7 @@ import type { TimeUnit } from '../engine/market/types.js';
 import { openStore } from '../engine/store/open.js';
 import { parseLimit, parseTime } from './args.js';
 import { action, out, settingsFor } from './context.js';
-import { utcTime } from './format.js';
+import { utcMinute, utcTime } from './format.js';
 
 interface CandlesOptions {
   interval: string;
@@ -148,7 +148,7 @@ async function fromStore(cmd: Command, symbolArg: string, interval: Interval, op
   const symbol = symbolArg.toUpperCase();
   const store = await openStore(settingsFor(cmd).storeUrl());
   try {
-    const { candles } = await queryCandles(store, {
+    const { candles, skippedIncomplete } = await queryCandles(store, {
       symbol,
       interval,
       ...(from === undefined ? {} : { from }),
@@ -165,6 +165,12 @@ async function fromStore(cmd: Command, symbolArg: string, interval: Interval, op
     const printer = new Printer(format, () => 'ms');
     for (const c of candles) printer.add(c);
     printer.end();
+    if (skippedIncomplete.length > 0) {
+      out.err(
+        `left out ${skippedIncomplete.length} ${interval} candle${skippedIncomplete.length === 1 ? '' : 's'} with 1m data missing in the store (first ${utcMinute(skippedIncomplete[0]!)} UTC)`,
+      );
+      out.err(`hint: \`qtrade history download ${symbol} --interval 1m --from ...\` fills the holes from Binance`);
+    }
   } finally {
     await store.close();
   }
