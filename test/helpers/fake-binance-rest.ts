@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { requestWeight } from '../../src/engine/market/binance/rest-client.js';
+import { createFakeAccount, SIGNED_ROUTES, type FakeAccount, type FakeAccountOptions, type FakeUserData } from './fake-binance-account.js';
 
 /**
  * The REST half of a fake Binance spot API, serving public market-data endpoints from
@@ -74,6 +75,8 @@ export interface FakeRestState {
   blockedUntil: number;
   bannedUntil: number;
   setKlines(symbol: string, interval: string, rows: RawKline[]): void;
+  /** The signed half (orders, balances, user data streams); present when opts.account is given. */
+  account: FakeAccount | undefined;
 }
 
 export interface FakeRestOptions {
@@ -85,6 +88,8 @@ export interface FakeRestOptions {
   banSeconds?: number;
   /** Default: fixtures/binance/exchangeInfo.json. */
   exchangeInfo?: FakeRestState['exchangeInfo'];
+  /** Serve the signed endpoints (orders, account, userDataStream) for this key pair. */
+  account?: FakeAccountOptions;
 }
 
 export type RestHandler = (req: IncomingMessage, res: ServerResponse, body: string) => boolean | Promise<boolean>;
@@ -109,7 +114,7 @@ function loadExchangeInfo(): FakeRestState['exchangeInfo'] {
   return JSON.parse(readFileSync(new URL('../../fixtures/binance/exchangeInfo.json', import.meta.url), 'utf8')) as FakeRestState['exchangeInfo'];
 }
 
-export function createFakeRest(opts: FakeRestOptions = {}): { handler: RestHandler; state: FakeRestState } {
+export function createFakeRest(opts: FakeRestOptions = {}): { handler: RestHandler; state: FakeRestState; user: FakeUserData | undefined } {
   const now = opts.now ?? Date.now;
   const limit = opts.weightLimit;
   let window = -1;
@@ -126,7 +131,9 @@ export function createFakeRest(opts: FakeRestOptions = {}): { handler: RestHandl
     setKlines(symbol, interval, rows) {
       this.klines.set(klineKey(symbol, interval), rows);
     },
+    account: undefined,
   };
+  if (opts.account) state.account = createFakeAccount(opts.account, { now, exchangeInfo: () => state.exchangeInfo });
 
   const known = (symbol: string): boolean =>
     state.trades.has(symbol) ||
@@ -134,11 +141,12 @@ export function createFakeRest(opts: FakeRestOptions = {}): { handler: RestHandl
     [...state.klines.keys()].some((k) => k.startsWith(`${symbol}@`)) ||
     state.exchangeInfo.symbols.some((s) => s.symbol === symbol);
 
-  const handler: RestHandler = (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const handler: RestHandler = (req, res, body = '') => {
+    const signedPath = state.account !== undefined && SIGNED_ROUTES.has(`${req.method} ${new URL(req.url ?? '/', 'http://fake').pathname}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !signedPath) return false;
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname;
-    if (!PATHS.has(path)) return false;
+    if (!PATHS.has(path) && !signedPath) return false;
 
     const t = now();
     const m = Math.floor(t / MINUTE);
@@ -149,7 +157,7 @@ export function createFakeRest(opts: FakeRestOptions = {}): { handler: RestHandl
     const weight = requestWeight(path, url.searchParams);
     state.usedWeight += weight;
     const entry: RestLogEntry = {
-      method: req.method,
+      method: req.method ?? 'GET',
       path,
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
@@ -202,6 +210,19 @@ export function createFakeRest(opts: FakeRestOptions = {}): { handler: RestHandl
     }
 
     try {
+      if (signedPath) {
+        const r = state.account!.handle(req, body, t);
+        if (r.lost === 'destroy') {
+          entry.status = -1;
+          req.socket.destroy();
+          return true;
+        }
+        if (r.lost === 'hang') {
+          entry.status = -2;
+          return true;
+        }
+        return send(r.status, r.body);
+      }
       return send(200, route(path, url.searchParams, t));
     } catch (err) {
       if (err instanceof BinanceReject) return send(err.status, { code: err.code, msg: err.msg });
@@ -305,5 +326,5 @@ export function createFakeRest(opts: FakeRestOptions = {}): { handler: RestHandl
     return { lastUpdateId: d.lastUpdateId, bids: d.bids.slice(0, n), asks: d.asks.slice(0, n) };
   }
 
-  return { handler, state };
+  return { handler, state, user: state.account?.user };
 }

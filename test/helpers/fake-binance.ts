@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { FakeUserData } from './fake-binance-account.js';
 
 export type RestHandler = (req: IncomingMessage, res: ServerResponse, body: string) => boolean | Promise<boolean>;
 
@@ -24,6 +25,15 @@ export interface FakeBinanceOptions {
   replyToControl?: boolean;
   /** Streams whose SUBSCRIBE is refused with an error reply (to test error handling). */
   invalidStreams?: (stream: string) => boolean;
+  /**
+   * Account events to deliver as user data streams: on `/ws/<listenKey>` connections (legacy
+   * listenKey flow) and on `/ws-api/v3` WebSocket API connections that subscribed with
+   * `userDataStream.subscribe.signature` (events wrapped as `{"subscriptionId", "event"}`).
+   * Pass `createFakeRest({ account }).user`.
+   */
+  user?: FakeUserData;
+  /** Server clock for WebSocket API timestamp checks. Default Date.now. */
+  now?: () => number;
 }
 
 export interface ControlMessage {
@@ -55,6 +65,10 @@ export interface FakeConnection {
   /** Frames sent to this connection (data and raw). */
   sent: number;
   readonly socket: WebSocket;
+  /** True for a WebSocket API connection (/ws-api/v3). */
+  readonly wsApi?: boolean;
+  /** WebSocket API user data subscriptions: subscriptionId → API key. */
+  readonly userSubscriptions?: Map<number, string>;
 }
 
 export interface ReplayFrame {
@@ -166,7 +180,11 @@ export async function startFakeBinance(opts: FakeBinanceOptions = {}): Promise<F
     const url = new URL(req.url ?? '/', 'http://fake');
     let combined: boolean;
     let streams: string[];
-    if (url.pathname === '/stream') {
+    const wsApi = url.pathname === '/ws-api/v3';
+    if (wsApi) {
+      combined = false;
+      streams = [];
+    } else if (url.pathname === '/stream') {
       combined = true;
       streams = (url.searchParams.get('streams') ?? '').split('/').filter(Boolean);
     } else if (url.pathname.startsWith('/ws')) {
@@ -194,6 +212,7 @@ export async function startFakeBinance(opts: FakeBinanceOptions = {}): Promise<F
         openedAt: performance.now(),
         sent: 0,
         socket: ws,
+        ...(wsApi ? { wsApi: true, userSubscriptions: new Map<number, string>() } : {}),
       };
       live.push(conn);
       history.push(conn);
@@ -223,6 +242,10 @@ export async function startFakeBinance(opts: FakeBinanceOptions = {}): Promise<F
         msg.method = typeof parsed.method === 'string' ? parsed.method : undefined;
         msg.params = parsed.params;
         msg.id = parsed.id;
+        if (conn.wsApi) {
+          wsApiRequest(conn, parsed);
+          return;
+        }
         const params = Array.isArray(parsed.params) ? parsed.params.filter((p): p is string => typeof p === 'string') : [];
         switch (parsed.method) {
           case 'SUBSCRIBE': {
@@ -264,6 +287,37 @@ export async function startFakeBinance(opts: FakeBinanceOptions = {}): Promise<F
     });
   });
 
+  let nextSubscriptionId = 0;
+  function wsApiRequest(conn: FakeConnection, parsed: { method?: unknown; params?: unknown; id?: unknown }): void {
+    const id = parsed.id ?? null;
+    const params = (typeof parsed.params === 'object' && parsed.params !== null ? parsed.params : {}) as Record<string, unknown>;
+    const fail = (status: number, code: number, msg: string) => reply(conn, { id, status, error: { code, msg } });
+    switch (parsed.method) {
+      case 'userDataStream.subscribe.signature': {
+        if (!opts.user) return fail(400, -1, 'fake Binance: no account configured');
+        const v = opts.user.verifyWsSignature(params, (opts.now ?? Date.now)());
+        if ('code' in v) return fail(v.code === -2015 ? 401 : 400, v.code, v.msg);
+        if ([...conn.userSubscriptions!.values()].includes(v.apiKey)) return fail(400, -2035, 'User Data Stream subscription already active.');
+        const subscriptionId = nextSubscriptionId++;
+        conn.userSubscriptions!.set(subscriptionId, v.apiKey);
+        reply(conn, { id, status: 200, result: { subscriptionId } });
+        return;
+      }
+      case 'userDataStream.unsubscribe': {
+        const sid = params.subscriptionId;
+        if (typeof sid === 'number') conn.userSubscriptions!.delete(sid);
+        else conn.userSubscriptions!.clear();
+        reply(conn, { id, status: 200, result: {} });
+        return;
+      }
+      case 'session.subscriptions':
+        reply(conn, { id, status: 200, result: [...conn.userSubscriptions!.keys()].map((subscriptionId) => ({ subscriptionId })) });
+        return;
+      default:
+        fail(400, -1100, 'Illegal characters found in parameter \'method\'; legal range is \'^[a-zA-Z0-9._]{1,100}$\'.');
+    }
+  }
+
   function reply(conn: FakeConnection, body: unknown): void {
     if (!replyToControl || silent || conn.socket.readyState !== WebSocket.OPEN) return;
     conn.socket.send(JSON.stringify(body));
@@ -280,6 +334,16 @@ export async function startFakeBinance(opts: FakeBinanceOptions = {}): Promise<F
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const unsubscribeUser = opts.user?.onEvent((apiKey, event) => {
+    if (silent) return;
+    for (const key of opts.user!.listenKeysOf(apiKey)) fake.send(key, event);
+    for (const conn of live) {
+      if (!conn.wsApi) continue;
+      for (const [subscriptionId, k] of conn.userSubscriptions!) {
+        if (k === apiKey) sendTo(conn, JSON.stringify({ subscriptionId, event }));
+      }
+    }
+  });
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -420,6 +484,7 @@ export async function startFakeBinance(opts: FakeBinanceOptions = {}): Promise<F
     },
 
     async close() {
+      unsubscribeUser?.();
       for (const t of pending) clearTimeout(t);
       pending.clear();
       for (const conn of [...live]) conn.socket.terminate();
