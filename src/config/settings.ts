@@ -77,6 +77,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     },
   },
   {
+    key: 'live.mainnetConfirmed',
+    env: 'QTRADE_LIVE_MAINNET_CONFIRMED',
+    type: 'boolean',
+    default: false,
+    description: 'Allow `--venue mainnet` (real money); testnet is the default live venue',
+  },
+  {
     key: 'candles.graceMs',
     env: 'QTRADE_CANDLES_GRACE_MS',
     type: 'number',
