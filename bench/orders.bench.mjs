@@ -8,14 +8,27 @@
 //     market data (a trade print every 4 orders, a book update every 20) is fed in but not counted;
 //   - nodejs-order-book's OrderBook add/match/cancel on the same orders (floats, no balances, no
 //     filters, no events), matching the stream's orders against each other.
+//   - qtrade's durable OrderService: the same PaperEngine work plus every event encoded and appended to a
+//     SQLite WAL event log before the call resolves (group commit: the stream is issued in windows of
+//     BENCH_WINDOW calls that share transactions; cancels name their order by clientOrderId), with
+//     synchronous=NORMAL (default: survives kill -9) and FULL (fsync per commit: survives power loss).
+//     Each round writes a fresh database in the OS temp dir; opening it is not timed. A last line times
+//     rebuilding the account from the log that round wrote (OrderService.open).
 // The stream cancels the oldest order to stay under MAX_NUM_ORDERS, so almost every order is accepted.
 // Each case runs several rounds interleaved; the table shows each case's best round. Target ≥ 100k orders/s.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { OrderBook } from 'nodejs-order-book';
 import { LocalOrderBook } from '../dist/src/engine/market/orderbook.js';
 import { PaperEngine, bundledMarket, parseAmount } from '../dist/src/engine/orders/index.js';
+import { OrderService } from '../dist/src/engine/orders/service.js';
+import { SqliteStore } from '../dist/src/engine/store/sqlite.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200_000);
+const DURABLE_ROUNDS = Number(process.env.BENCH_DURABLE_ROUNDS ?? 3);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 512);
 const T0 = Date.parse('2024-08-08T12:00:00Z');
 const MID = 6_000_000; // 60000.00 at priceScale 2
 
@@ -152,6 +165,61 @@ function rate(count, fn) {
   return (count / ns) * 1e9;
 }
 
+const INITIAL = { USDT: parseAmount('1000000000000'), BTC: parseAmount('10000000') };
+const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'qtrade-bench-orders-'));
+process.on('exit', () => rmSync(tmpRoot, { recursive: true, force: true }));
+let dbSeq = 0;
+let durableStats;
+let lastDb;
+
+/** The same stream through the durable service; resolves with orders/s (opening the store not timed). */
+async function durable(synchronous) {
+  const file = path.join(tmpRoot, `paper-${++dbSeq}.db`);
+  const store = new SqliteStore(file, { synchronous });
+  await store.migrate();
+  const svc = await OrderService.open({ store, instruments, filters, initialBalances: INITIAL });
+  svc.onBook(bookAt(MID, 0));
+  await svc.onTrade({ symbol: 'BTCUSDT', id: 0, price: MID, qty: 100_000, firstId: 0, lastId: 0, time: T0, buyerMaker: false });
+  let t = T0;
+  let tid = 1;
+  let pending = [];
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    t += 1;
+    switch (op.k) {
+      case 'limit':
+        pending.push(svc.submit({ symbol: 'BTCUSDT', side: op.side, type: 'LIMIT', timeInForce: 'GTC', qty: op.qty, price: op.price, clientOrderId: `o${op.id}` }, t));
+        break;
+      case 'market':
+        pending.push(svc.submit({ symbol: 'BTCUSDT', side: op.side, type: 'MARKET', qty: op.qty }, t));
+        break;
+      case 'cancel':
+        pending.push(svc.cancel('BTCUSDT', { clientOrderId: `o${op.target}` }, t));
+        break;
+      case 'trade':
+        pending.push(svc.onTrade({ symbol: 'BTCUSDT', id: tid, price: op.price, qty: op.qty, firstId: tid, lastId: tid++, time: t, buyerMaker: op.buyerMaker }));
+        break;
+      case 'book':
+        svc.onBook('BTCUSDT', books.get(op.mid));
+        break;
+    }
+    if (pending.length >= WINDOW) {
+      await Promise.all(pending);
+      pending = [];
+    }
+  }
+  await Promise.all(pending);
+  const ns = Number(process.hrtime.bigint() - t0);
+  durableStats = { ...svc.stats(), seq: svc.durableSeq };
+  await svc.close();
+  await store.close();
+  if (lastDb) rmSync(lastDb, { force: true });
+  for (const ext of ['-wal', '-shm']) rmSync(file + ext, { force: true });
+  lastDb = file;
+  return (orderCount / ns) * 1e9;
+}
+
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`);
 const best = [0, 0];
 for (let r = 0; r < ROUNDS + 1; r++) {
@@ -162,9 +230,27 @@ for (let r = 0; r < ROUNDS + 1; r++) {
     best[1] = Math.max(best[1], b);
   }
 }
+const bestDurable = { NORMAL: 0, FULL: 0 };
+for (let r = 0; r < DURABLE_ROUNDS + 1; r++) {
+  for (const mode of ['NORMAL', 'FULL']) {
+    const x = await durable(mode);
+    if (r > 0) bestDurable[mode] = Math.max(bestDurable[mode], x);
+  }
+}
+// Rebuild time: open the last round's log (FULL) from scratch.
+const rebuildStore = new SqliteStore(lastDb);
+await rebuildStore.migrate();
+const rb0 = process.hrtime.bigint();
+const rebuilt = await OrderService.open({ store: rebuildStore, instruments, filters });
+const rebuildMs = Number(process.hrtime.bigint() - rb0) / 1e6;
+const rebuiltSeq = rebuilt.durableSeq;
+await rebuildStore.close();
+
 const rows = [
   ['qtrade PaperEngine (filters, locks, book walk, events)', fmt(best[0]), `${(best[0] / best[1]).toFixed(2)}×`],
   ['nodejs-order-book add/match/cancel', fmt(best[1]), '1.00×'],
+  ['qtrade OrderService durable: SQLite WAL, group commit, synchronous=NORMAL', fmt(bestDurable.NORMAL), `${(bestDurable.NORMAL / best[1]).toFixed(2)}×`],
+  ['qtrade OrderService durable: SQLite WAL, group commit, synchronous=FULL', fmt(bestDurable.FULL), `${(bestDurable.FULL / best[1]).toFixed(2)}×`],
 ];
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((x) => x[i].length), ['case', 'orders', 'ratio'][i].length));
 console.log(`${orderCount.toLocaleString('en')} orders (limit GTC / market / cancel), BTCUSDT, one core`);
@@ -175,4 +261,10 @@ console.log(
   `\nqtrade per run: ${stats.accepted.toLocaleString('en')} accepted, ${stats.rejected.toLocaleString('en')} rejected by filters/balance, ` +
     `${stats.fills.toLocaleString('en')} taker fills, ${stats.events.toLocaleString('en')} events, ${stats.open} open at the end`,
 );
+console.log(
+  `durable per run: ${durableStats.seq.toLocaleString('en')} events in ${durableStats.batches.toLocaleString('en')} transactions ` +
+    `(window ${WINDOW} calls, largest ${durableStats.maxBatchEvents.toLocaleString('en')} events); every call resolved only after its commit`,
+);
+console.log(`rebuild from the log (OrderService.open): ${rebuiltSeq.toLocaleString('en')} events in ${rebuildMs.toFixed(0)} ms`);
 console.log(`target ≥ 100k orders/s: ${best[0] >= 100_000 ? 'met' : 'NOT MET'} (${fmt(best[0])})`);
+console.log(`durable (default, NORMAL): ${bestDurable.NORMAL >= 100_000 ? 'also ≥ 100k' : 'below 100k'} (${fmt(bestDurable.NORMAL)})`);

@@ -8,6 +8,7 @@ import type { Instruments } from './market/instruments.js';
 import type { Channel, MarketEvent, MarketVenue } from './market/source.js';
 import { OrderBookSync, type LocalOrderBook } from './market/orderbook.js';
 import { TradeSequencer } from './market/trade-sequencer.js';
+import type { OrderService } from './orders/service.js';
 import type { Store } from './store/types.js';
 
 export interface KernelOptions {
@@ -20,6 +21,12 @@ export interface KernelOptions {
   candleGraceMs?: number;
   /** Publish partial candle updates (the TUI wants them; batch jobs do not). */
   partialCandles?: boolean;
+  /**
+   * The paper account, opened on this kernel's bus: fed every sequenced trade (after the candle
+   * synthesizer) and every order-book update, so paper fills follow exchange event time. It
+   * publishes its own events once they are durable.
+   */
+  orders?: OrderService;
 }
 
 export interface KernelStats {
@@ -35,6 +42,8 @@ export interface KernelStats {
   candleChecks: number;
   candleMismatches: number;
   storeErrors: number;
+  /** Paper order-engine calls from the feed (trades) that failed, e.g. a store write. */
+  orderErrors: number;
 }
 
 export const DEFAULT_CHANNELS: Channel[] = ['aggTrade', 'kline_1m', 'bookTicker', 'miniTicker'];
@@ -61,10 +70,15 @@ export class Kernel {
   private readonly store: Store | undefined;
   private readonly pipelines = new Map<string, SymbolPipeline>();
   private readonly books = new Map<string, OrderBookSync>();
-  private readonly statsBase = { frames: 0, decodeErrors: 0, candlesClosed: 0, candlesIncomplete: 0, candleChecks: 0, candleMismatches: 0, storeErrors: 0 };
+  private readonly statsBase = { frames: 0, decodeErrors: 0, candlesClosed: 0, candlesIncomplete: 0, candleChecks: 0, candleMismatches: 0, storeErrors: 0, orderErrors: 0 };
   private pendingWrites: Candle[] = [];
   private writing: Promise<void> = Promise.resolve();
   private channels: Channel[] = DEFAULT_CHANNELS;
+  private readonly orders: OrderService | undefined;
+  private readonly onOrdersError = (err: unknown): void => {
+    this.statsBase.orderErrors++;
+    this.bus.publish('feed.error', { message: `paper orders: ${(err as Error)?.message ?? String(err)}` });
+  };
 
   constructor(private readonly opts: KernelOptions) {
     this.bus = opts.bus ?? new Bus();
@@ -72,6 +86,7 @@ export class Kernel {
     this.instruments = opts.instruments;
     this.venue = opts.venue;
     this.store = opts.store;
+    this.orders = opts.orders;
   }
 
   async start(symbols: string[], channels: Channel[] = DEFAULT_CHANNELS): Promise<void> {
@@ -105,11 +120,12 @@ export class Kernel {
     await this.settled();
   }
 
-  /** Resolves when gap fills and store writes in flight are done. */
+  /** Resolves when gap fills and store writes in flight (candles, paper order events) are done. */
   async settled(): Promise<void> {
     for (const p of this.pipelines.values()) await p.sequencer.settled();
     this.flushWrites();
     await this.writing;
+    await this.orders?.settled();
   }
 
   stats(): KernelStats {
@@ -154,6 +170,9 @@ export class Kernel {
         this.clock.advance(t.time);
         incomplete.onTrade(t.time);
         synth.add(t);
+        // Paper orders see the print before any subscriber can react to it: an order placed
+        // in response to a trade must not be filled by that same trade.
+        this.orders?.onTrade(t).catch(this.onOrdersError);
         this.bus.publish('trade', t);
       },
       mark: (time) => synth.advanceTo(time),
@@ -175,7 +194,10 @@ export class Kernel {
       sync = new OrderBookSync({
         symbol: sym,
         request: () => this.venue.requestDepthSnapshot(sym),
-        onUpdate: (book) => this.bus.publish('book.update', { symbol: sym, updateId: book.lastUpdateId }),
+        onUpdate: (book) => {
+          this.orders?.onBook(sym, book);
+          this.bus.publish('book.update', { symbol: sym, updateId: book.lastUpdateId });
+        },
         onStatus: (status, book) => {
           if (status !== 'out-of-sync') return;
           const gap = book.lastGap;

@@ -10,3 +10,4 @@ export * from './reference-price.js';
 export * from './events.js';
 export * from './paper-engine.js';
 export * from './bundled-filters.js';
+export * from './service.js';

@@ -2,8 +2,8 @@ import pg from 'pg';
 import type { Candle, Interval } from '../candles/types.js';
 import { QtradeError, StoreError, UsageError } from '../errors.js';
 import type { Instrument } from '../market/types.js';
-import { bigText, candleFromRow, lastPerKey, queryBounds, toSafeNumber, type CandleRow } from './rows.js';
-import type { CandleQuery, Store } from './types.js';
+import { bigText, candleFromRow, checkEventBatch, lastPerKey, queryBounds, seqConflict, toSafeNumber, type CandleRow } from './rows.js';
+import type { CandleQuery, EventRecord, Store } from './types.js';
 
 /**
  * PostgreSQL store. Prices, times, ids and counts are BIGINT (safe integers by the Candle
@@ -62,6 +62,15 @@ const MIGRATIONS: Array<(s: string) => string> = [
     CREATE TABLE ${s}.state (
       key TEXT NOT NULL PRIMARY KEY,
       value TEXT NOT NULL
+    );`,
+  (s) => `
+    CREATE TABLE ${s}.events (
+      stream TEXT NOT NULL,
+      seq BIGINT NOT NULL,
+      time BIGINT NOT NULL,
+      kind TEXT NOT NULL,
+      body TEXT NOT NULL,
+      PRIMARY KEY (stream, seq)
     );`,
 ];
 
@@ -307,6 +316,57 @@ export class PostgresStore implements Store {
       text: `INSERT INTO ${this.q}.state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
       values: [key, value],
     });
+  }
+
+  async appendEvents(stream: string, events: ReadonlyArray<EventRecord>): Promise<void> {
+    if (events.length === 0) return;
+    checkEventBatch(stream, events);
+    const sql = `INSERT INTO ${this.q}.events (stream, seq, time, kind, body)
+      SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[])`;
+    await this.tx('append events', async (c) => {
+      const r = await c.query<{ last: string | null }>({
+        name: 'qtrade_last_seq',
+        text: `SELECT MAX(seq) AS last FROM ${this.q}.events WHERE stream = $1`,
+        values: [stream],
+      });
+      const last = r.rows[0]?.last == null ? 0 : toSafeNumber(r.rows[0].last, 'seq');
+      if (events[0]!.seq !== last + 1) throw seqConflict(stream, events[0]!.seq, last, this.where);
+      try {
+        for (let i = 0; i < events.length; i += this.chunkSize) {
+          const chunk = events.slice(i, i + this.chunkSize);
+          await c.query(sql, [stream, chunk.map((e) => String(e.seq)), chunk.map((e) => String(e.time)), chunk.map((e) => e.kind), chunk.map((e) => e.body)]);
+        }
+      } catch (err) {
+        // Two writers that both read the same last seq: the primary key lets one win and the
+        // other fails here (unique_violation) once the winner commits.
+        if ((err as { code?: string }).code === '23505') throw seqConflict(stream, events[0]!.seq, undefined, this.where);
+        throw err;
+      }
+    });
+  }
+
+  async readEvents(stream: string, fromSeq = 1, limit?: number): Promise<EventRecord[]> {
+    const r = await this.run('read events', {
+      name: 'qtrade_read_events',
+      text: `SELECT seq, time, kind, body FROM ${this.q}.events WHERE stream = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+      values: [stream, Math.floor(fromSeq), limit === undefined ? null : Math.max(0, Math.floor(limit))],
+    });
+    return (r.rows as Array<Record<string, unknown>>).map((row) => ({
+      seq: toSafeNumber(row.seq, 'seq'),
+      time: toSafeNumber(row.time, 'time'),
+      kind: String(row.kind),
+      body: String(row.body),
+    }));
+  }
+
+  async lastSeq(stream: string): Promise<number> {
+    const r = await this.run('read events', {
+      name: 'qtrade_last_seq',
+      text: `SELECT MAX(seq) AS last FROM ${this.q}.events WHERE stream = $1`,
+      values: [stream],
+    });
+    const last = (r.rows[0] as { last: unknown } | undefined)?.last;
+    return last == null ? 0 : toSafeNumber(last, 'seq');
   }
 
   /** Drops this store's schema and everything in it (tests, `qtrade store reset`). */

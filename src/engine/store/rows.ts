@@ -127,3 +127,34 @@ export function queryBounds(q: { from?: number; to?: number; limit?: number }): 
     limit,
   };
 }
+
+/** Refuses a batch that is not a contiguous run of integer seqs with integer times and string bodies. */
+export function checkEventBatch(stream: string, events: ReadonlyArray<{ seq: number; time: number; kind: string; body: string }>): void {
+  const first = events[0]!.seq;
+  if (!Number.isSafeInteger(first) || first < 1) {
+    throw new StoreError('STORE_SEQ', `event stream ${stream}: seq ${String(first)} is not a positive integer`);
+  }
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.seq !== first + i) {
+      throw new StoreError('STORE_SEQ', `event stream ${stream}: batch is not contiguous (seq ${String(e.seq)} where ${first + i} was due)`);
+    }
+    if (!Number.isSafeInteger(e.time) || typeof e.kind !== 'string' || typeof e.body !== 'string') {
+      throw new StoreError('STORE_VALUE', `event stream ${stream}: event ${e.seq} needs an integer time and string kind and body`);
+    }
+  }
+}
+
+/** The error for an append that does not continue the stream: another writer, or a stale one. */
+export function seqConflict(stream: string, first: number, last: number | undefined, where: string): StoreError {
+  const why = last === undefined ? 'another writer appended that seq first' : `the log ends at ${last}`;
+  return new StoreError(
+    'STORE_SEQ_CONFLICT',
+    `event stream ${stream} in ${where}: cannot append at seq ${first}, ${why}`,
+    {
+      hint:
+        'another process is writing this account (or this one fell behind it): only one qtrade process may trade a paper ' +
+        'account; stop the other one, then restart this one so it rebuilds from the log',
+    },
+  );
+}

@@ -9,7 +9,7 @@ import type { Instrument } from '../market/types.js';
 import { openStore, parseStoreUrl } from './open.js';
 import { PostgresStore, maskUrl } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
-import type { Store } from './types.js';
+import type { EventRecord, Store } from './types.js';
 
 const PG_URL = process.env.QTRADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const RUN = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -41,6 +41,7 @@ function candle(openTime: number, over: Partial<Candle> = {}): Candle {
 }
 
 const T0 = Date.UTC(2024, 0, 1);
+const ev = (seq: number, tag = 'a'): EventRecord => ({ seq, time: T0 + seq, kind: seq % 2 ? 'accepted' : 'ledger', body: `{"seq":${seq},"tag":"${tag}"}` });
 const MIN = 60_000;
 const series = (n: number, over: Partial<Candle> = {}): Candle[] => Array.from({ length: n }, (_, i) => candle(T0 + i * MIN, { ...over, close: 6_000_000 + i }));
 
@@ -59,6 +60,8 @@ interface Backend {
   name: string;
   /** A fresh, migrated store; `chunkSize` forces multi-statement batches on PostgreSQL. */
   make(opts?: { chunkSize?: number }): Promise<Store>;
+  /** A second, independent handle (its own connection) on the same database as `s`. */
+  another(s: Store): Promise<Store>;
   cleanup(): Promise<void>;
 }
 
@@ -82,6 +85,12 @@ function sqliteBackend(): Backend {
       open.push(s);
       return s;
     },
+    async another(s) {
+      const b = new SqliteStore((s as SqliteStore).file);
+      await b.migrate();
+      open.push(b);
+      return b;
+    },
     async cleanup() {
       for (const s of open.splice(0)) await s.close();
     },
@@ -97,6 +106,13 @@ function postgresBackend(): Backend {
       open.push(s);
       await s.migrate();
       return s;
+    },
+    async another(s) {
+      const b = new PostgresStore({ connectionString: PG_URL, schema: (s as PostgresStore).schema });
+      await b.migrate();
+      // Closed before its twin: dropping the schema twice is harmless.
+      open.unshift(b);
+      return b;
     },
     async cleanup() {
       for (const s of open.splice(0)) {
@@ -264,6 +280,102 @@ describe.each([
     const s = await backend.make();
     await s.close();
     await expect(s.getState('x')).rejects.toBeInstanceOf(StoreError);
+    await expect(s.appendEvents('x', [ev(1)])).rejects.toBeInstanceOf(StoreError);
+  });
+
+  describe('event log', () => {
+    it('appends, reads oldest first, pages by seq and tracks the last seq per stream', async () => {
+      expect(await store.lastSeq('paper:a')).toBe(0);
+      expect(await store.readEvents('paper:a')).toEqual([]);
+      const a = Array.from({ length: 25 }, (_, i) => ev(i + 1));
+      await store.appendEvents('paper:a', a.slice(0, 10));
+      await store.appendEvents('paper:a', a.slice(10, 11));
+      await store.appendEvents('paper:a', a.slice(11));
+      await store.appendEvents('paper:b', [ev(1, 'b')]);
+      await store.appendEvents('paper:a', []);
+      expect(await store.lastSeq('paper:a')).toBe(25);
+      expect(await store.lastSeq('paper:b')).toBe(1);
+      expect(await store.readEvents('paper:a')).toEqual(a);
+      expect(await store.readEvents('paper:a', 11, 5)).toEqual(a.slice(10, 15));
+      expect(await store.readEvents('paper:a', 24, 100)).toEqual(a.slice(23));
+      expect(await store.readEvents('paper:a', 26)).toEqual([]);
+      expect(await store.readEvents('paper:a', 1, 0)).toEqual([]);
+      expect(await store.readEvents('paper:b')).toEqual([ev(1, 'b')]);
+      // Paging through the whole log gives it back exactly.
+      const paged: EventRecord[] = [];
+      for (let from = 1; ; ) {
+        const page = await store.readEvents('paper:a', from, 7);
+        if (page.length === 0) break;
+        paged.push(...page);
+        from = page[page.length - 1]!.seq + 1;
+      }
+      expect(paged).toEqual(a);
+    });
+
+    it('keeps bodies verbatim and times beyond 2^32', async () => {
+      const body = JSON.stringify({ note: 'ünïcødé ✓ "quoted" \\ back\nslash', big: (2n ** 100n).toString(), pad: 'x'.repeat(20_000) });
+      const e = { seq: 1, time: 2 ** 52 + 3, kind: 'accepted', body };
+      await store.appendEvents('s', [e]);
+      expect(await store.readEvents('s')).toEqual([e]);
+    });
+
+    it('refuses an append that does not continue the stream, and writes nothing of it', async () => {
+      await store.appendEvents('s', [ev(1), ev(2)]);
+      for (const bad of [[ev(2)], [ev(4)], [ev(1)], [ev(3), ev(4), ev(2)]]) {
+        const err = await store.appendEvents('s', bad).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err, JSON.stringify(bad.map((e) => e.seq))).toBeInstanceOf(StoreError);
+        expect(['STORE_SEQ_CONFLICT', 'STORE_SEQ']).toContain((err as StoreError).code);
+      }
+      await expect(store.appendEvents('s', [ev(3), ev(5)])).rejects.toMatchObject({ code: 'STORE_SEQ' });
+      await expect(store.appendEvents('s', [ev(0)])).rejects.toMatchObject({ code: 'STORE_SEQ' });
+      const err = await store.appendEvents('s', [ev(2), ev(3)]).then(
+        () => undefined,
+        (e: unknown) => e as StoreError,
+      );
+      expect(err).toMatchObject({ code: 'STORE_SEQ_CONFLICT' });
+      expect(err!.message).toMatch(/seq 2.*ends at 2/);
+      expect(err!.hint).toMatch(/only one qtrade process/);
+      expect(await store.readEvents('s')).toEqual([ev(1), ev(2)]);
+      await store.appendEvents('s', [ev(3)]);
+      expect(await store.lastSeq('s')).toBe(3);
+    });
+
+    it('lets exactly one of two writers racing for the same seqs win, through separate connections', async () => {
+      const other = await backend.another(store);
+      for (let round = 0; round < 5; round++) {
+        const next = (await store.lastSeq('race')) + 1;
+        const mine = [ev(next, 'mine'), ev(next + 1, 'mine')];
+        const theirs = [ev(next, 'theirs'), ev(next + 1, 'theirs'), ev(next + 2, 'theirs')];
+        const [x, y] = await Promise.allSettled([store.appendEvents('race', mine), other.appendEvents('race', theirs)]);
+        const won = [x, y].filter((r) => r.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        const lost = [x, y].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        expect(lost.reason).toMatchObject({ code: 'STORE_SEQ_CONFLICT' });
+        const got = await other.readEvents('race', next);
+        expect(got).toEqual(x.status === 'fulfilled' ? mine : theirs);
+      }
+      const all = await store.readEvents('race');
+      expect(all.map((e) => e.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    });
+
+    it('appends a large batch in one transaction (multi-statement on PostgreSQL)', async () => {
+      const s = await backend.make({ chunkSize: 3 });
+      // 75: two full multi-row statements and a remainder on SQLite, 25 statements on PostgreSQL.
+      const batch = Array.from({ length: 75 }, (_, i) => ev(i + 1));
+      await s.appendEvents('big', batch);
+      expect(await s.readEvents('big')).toEqual(batch);
+      await expect(s.appendEvents('big', [{ ...ev(76), time: 1.5 }])).rejects.toMatchObject({ code: 'STORE_VALUE' });
+      if (backend.name === 'postgres') {
+        // A later chunk the server refuses (NUL is not valid in PostgreSQL text) rolls back the earlier ones.
+        const bad = Array.from({ length: 10 }, (_, i) => ev(i + 76));
+        bad[7] = { ...bad[7]!, body: 'nul \u0000 byte' };
+        await expect(s.appendEvents('big', bad)).rejects.toBeInstanceOf(StoreError);
+      }
+      expect(await s.lastSeq('big')).toBe(75);
+    });
   });
 });
 
@@ -296,6 +408,28 @@ describe('SQLite specifics', () => {
     await m.close();
     const dir = tmpDir();
     expect(parseStoreUrl(`sqlite://${dir}/x.db`)).toEqual({ kind: 'sqlite', file: `${dir}/x.db` });
+  });
+
+  it('upgrades a version-1 file (candles only) to the event log, keeping its data', async () => {
+    const file = path.join(tmpDir(), 'v1.db');
+    const s = await openStore(`sqlite:${file}`);
+    await s.upsertCandles([candle(T0)]);
+    await s.close();
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    raw.exec('DROP TABLE events; UPDATE schema_version SET version = 1');
+    raw.close();
+    const b = await openStore(`sqlite:${file}`);
+    try {
+      expect(await b.candles({ symbol: 'BTCUSDT', interval: '1m' })).toEqual([candle(T0)]);
+      await b.appendEvents('s', [ev(1)]);
+      expect(await b.readEvents('s')).toEqual([ev(1)]);
+    } finally {
+      await b.close();
+    }
+    const check = new Database(file);
+    expect(check.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 });
+    check.close();
   });
 
   it('refuses a database whose schema is newer than this code', async () => {

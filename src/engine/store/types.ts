@@ -12,6 +12,17 @@ export interface CandleQuery {
   limit?: number;
 }
 
+/** One row of an append-only event log (the paper account's order events, encoded by their owner). */
+export interface EventRecord {
+  /** 1, 2, 3, … per stream, without gaps. */
+  seq: number;
+  /** Exchange event time of the input that caused it (ms). */
+  time: number;
+  kind: string;
+  /** The encoded event; the store keeps it verbatim. */
+  body: string;
+}
+
 /**
  * Durable storage behind one interface: SQLite (default, WAL) or PostgreSQL. Writes are
  * idempotent upserts, so replaying or re-downloading the same data never duplicates it.
@@ -31,5 +42,16 @@ export interface Store {
   /** Small key/value state, e.g. a download's resume point. */
   getState(key: string): Promise<string | undefined>;
   setState(key: string, value: string): Promise<void>;
+  /**
+   * Appends to an event log in one transaction. The first event's seq must be exactly the
+   * stream's last seq + 1 and the batch contiguous: otherwise nothing is written and a
+   * StoreError with code STORE_SEQ_CONFLICT (another writer got there first) or STORE_SEQ
+   * (a malformed batch) is thrown, so two writers can never interleave or duplicate events.
+   */
+  appendEvents(stream: string, events: ReadonlyArray<EventRecord>): Promise<void>;
+  /** Events with seq ≥ fromSeq (default 1), oldest first, at most `limit` (default all). Page by seq. */
+  readEvents(stream: string, fromSeq?: number, limit?: number): Promise<EventRecord[]>;
+  /** The stream's last seq, 0 when it is empty. */
+  lastSeq(stream: string): Promise<number>;
   close(): Promise<void>;
 }
