@@ -1,5 +1,3 @@
-import { ParseError } from '../../errors.js';
-import { parseFixed, parseFixedBig } from '../../fixed.js';
 import { notional, qtyAmount, scalesOf } from '../../orders/amounts.js';
 import {
   AMOUNT_SCALE,
@@ -17,6 +15,9 @@ import {
   type TimeInForce,
 } from '../../orders/types.js';
 import type { Instrument } from '../types.js';
+import { arr, dec, decBig, fail, int, obj, str } from './rest-parse.js';
+
+export { arr, obj } from './rest-parse.js';
 
 /**
  * Strict decoders from Binance's spot order payloads (REST order replies, open orders, account,
@@ -25,51 +26,7 @@ import type { Instrument } from '../types.js';
  * exact bigints at AMOUNT_SCALE; a field that does not fit throws ParseError naming it.
  */
 
-const HINT = 'Binance answered in a format qtrade does not know; check the API changelog';
-
-function fail(what: string, detail: string): never {
-  throw new ParseError(`${what}: ${detail}`, { hint: HINT });
-}
-
-type Obj = Record<string, unknown>;
-
-export function obj(v: unknown, what: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(what, 'expected an object');
-  return v as Obj;
-}
-
-export function arr(v: unknown, what: string): unknown[] {
-  if (!Array.isArray(v)) fail(what, 'expected an array');
-  return v;
-}
-
-function int(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(what, `expected an integer, got ${typeof v}`);
-  return v;
-}
-
-function str(v: unknown, what: string): string {
-  if (typeof v !== 'string') fail(what, `expected a string, got ${v === null ? 'null' : typeof v}`);
-  return v;
-}
-
-function raw(v: unknown, scale: number, what: string): number {
-  const s = str(v, what);
-  try {
-    return parseFixed(s, scale);
-  } catch (err) {
-    throw new ParseError(`${what}: ${(err as Error).message}`, { hint: HINT, cause: err });
-  }
-}
-
-function amount(v: unknown, what: string): Amount {
-  const s = str(v, what);
-  try {
-    return parseFixedBig(s, AMOUNT_SCALE);
-  } catch (err) {
-    throw new ParseError(`${what}: ${(err as Error).message}`, { hint: HINT, cause: err });
-  }
-}
+const amount = (v: unknown, what: string): Amount => decBig(v, AMOUNT_SCALE, what);
 
 const STATUSES = new Set<OrderStatus>(['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']);
 
@@ -136,11 +93,11 @@ export function decodeOrder(v: unknown, inst: Instrument, what = 'order'): Order
     side: side(o.side, `${what}.side`),
     type: t,
     timeInForce: tif(t, o.timeInForce, `${what}.timeInForce`),
-    price: raw(o.price ?? '0', inst.priceScale, `${what}.price`),
-    stopPrice: o.stopPrice === undefined ? 0 : raw(o.stopPrice, inst.priceScale, `${what}.stopPrice`),
-    origQty: raw(o.origQty, inst.qtyScale, `${what}.origQty`),
+    price: dec(o.price ?? '0', inst.priceScale, `${what}.price`),
+    stopPrice: o.stopPrice === undefined ? 0 : dec(o.stopPrice, inst.priceScale, `${what}.stopPrice`),
+    origQty: dec(o.origQty, inst.qtyScale, `${what}.origQty`),
     origQuoteOrderQty: o.origQuoteOrderQty === undefined ? 0n : amount(o.origQuoteOrderQty, `${what}.origQuoteOrderQty`),
-    executedQty: raw(o.executedQty, inst.qtyScale, `${what}.executedQty`),
+    executedQty: dec(o.executedQty, inst.qtyScale, `${what}.executedQty`),
     cumQuote: amount(o.cummulativeQuoteQty, `${what}.cummulativeQuoteQty`),
     status: st,
     isWorking: typeof o.isWorking === 'boolean' ? o.isWorking : workingTime !== -1,
@@ -157,8 +114,8 @@ export function decodeOrderFills(v: unknown, inst: Instrument, order: Order, wha
   const s = scalesOf(inst);
   return arr(v, what).map((x, i) => {
     const f = obj(x, `${what}[${i}]`);
-    const price = raw(f.price, inst.priceScale, `${what}[${i}].price`);
-    const qty = raw(f.qty, inst.qtyScale, `${what}[${i}].qty`);
+    const price = dec(f.price, inst.priceScale, `${what}[${i}].price`);
+    const qty = dec(f.qty, inst.qtyScale, `${what}[${i}].qty`);
     return {
       symbol: order.symbol,
       orderId: order.orderId,
@@ -221,11 +178,11 @@ export function decodeExecutionReport(v: unknown, inst: Instrument, what = 'exec
     side: side(e.S, `${what}.S`),
     type: t,
     timeInForce: tif(t, e.f, `${what}.f`),
-    price: raw(e.p, inst.priceScale, `${what}.p`),
-    stopPrice: raw(e.P ?? '0', inst.priceScale, `${what}.P`),
-    origQty: raw(e.q, inst.qtyScale, `${what}.q`),
+    price: dec(e.p, inst.priceScale, `${what}.p`),
+    stopPrice: dec(e.P ?? '0', inst.priceScale, `${what}.P`),
+    origQty: dec(e.q, inst.qtyScale, `${what}.q`),
     origQuoteOrderQty: e.Q === undefined ? 0n : amount(e.Q, `${what}.Q`),
-    executedQty: raw(e.z, inst.qtyScale, `${what}.z`),
+    executedQty: dec(e.z, inst.qtyScale, `${what}.z`),
     cumQuote: amount(e.Z, `${what}.Z`),
     status: st,
     isWorking: workingTime !== -1,
@@ -236,8 +193,8 @@ export function decodeExecutionReport(v: unknown, inst: Instrument, what = 'exec
   const order: Order = { ...base, ...lockOf(inst, base) };
   const report: ExecutionReport = { executionType: x, order, rejectReason: typeof e.r === 'string' ? e.r : 'NONE', eventTime };
   if (x === 'TRADE') {
-    const price = raw(e.L, inst.priceScale, `${what}.L`);
-    const qty = raw(e.l, inst.qtyScale, `${what}.l`);
+    const price = dec(e.L, inst.priceScale, `${what}.L`);
+    const qty = dec(e.l, inst.qtyScale, `${what}.l`);
     report.fill = {
       symbol: order.symbol,
       orderId: order.orderId,

@@ -1,19 +1,16 @@
-import { request } from 'undici';
 import { INTERVALS, type Candle, type Interval } from '../../candles/types.js';
-import { UsageError, VenueError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { Instruments, type ExchangeInfo } from '../instruments.js';
-import { restDispatcher, type NetOptions } from '../net.js';
 import type { DepthSnapshot } from '../source.js';
 import type { Instrument, Trade } from '../types.js';
 import {
   decodeAggTrades,
-  decodeBinanceError,
   decodeDepthSnapshot,
   decodeExchangeInfo,
   decodeKlines,
   decodeServerTime,
-  parseJson,
 } from './rest-parse.js';
+import { BinanceTransport, header, type ReplyHeaders, type RestConnection } from './transport.js';
 
 /**
  * Request weights of the public spot endpoints qtrade calls, as Binance's REST docs list
@@ -46,27 +43,14 @@ export function requestWeight(path: string, params: URLSearchParams | Record<str
   return (REST_WEIGHTS as Record<string, number>)[path] ?? 1;
 }
 
-export interface BinanceRestOptions {
-  /** e.g. https://api.binance.com (no trailing path). */
-  baseUrl: string;
-  /** Proxy settings; REST goes through `net.proxy` with HTTP CONNECT unless NO_PROXY matches. */
-  net: NetOptions;
+export interface BinanceRestOptions extends RestConnection {
   /** Scales per symbol; when absent, exchangeInfo is fetched once on first need. */
   instruments?: Instruments;
-  /** REQUEST_WEIGHT budget per minute (Binance's IP limit is 6000). */
-  weightLimit?: number;
-  /** Retries for 429, 5xx and network errors (not for 418, 4xx or malformed replies). */
+  /** Retries for 429, 5xx and network errors (not for 418, 4xx or malformed replies). Default 3. */
   maxRetries?: number;
-  /** First backoff delay for 5xx / network errors, doubled per retry up to maxBackoffMs. */
+  /** First backoff delay for 5xx / network errors (default 500 ms), doubled per retry up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** Per-request timeout for headers and body. */
-  timeoutMs?: number;
-  /** Wall-time hooks for pacing and backoff (never event time); injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  /** Called with X-MBX-USED-WEIGHT-1M after every reply that carries it. */
-  onWeight?: (used: number) => void;
 }
 
 export interface AggTradesQuery {
@@ -90,89 +74,28 @@ export interface KlinesQuery {
   limit?: number;
 }
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-const MINUTE = 60_000;
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function header(h: Reply['headers'], name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** Retry-After in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-function retryAfterMs(h: Reply['headers'], now: number): number | undefined {
-  const v = header(h, 'retry-after');
-  if (v === undefined || v.trim() === '') return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-const CODE_HINTS: Record<number, string> = {
-  [-1003]: 'too much request weight used; qtrade paces itself, so another program on this IP may be polling Binance',
-  [-1021]: 'the local clock is off; sync it (the signed-request offset comes from GET /api/v3/time)',
-  [-1100]: 'a parameter qtrade sent was rejected; please report this with the command you ran',
-  [-1101]: 'a parameter qtrade sent was rejected; please report this with the command you ran',
-  [-1102]: 'a parameter qtrade sent was rejected; please report this with the command you ran',
-  [-1120]: 'use an interval Binance supports (1m, 5m, 1h, 1d, ...)',
-  [-1121]: 'check the symbol (e.g. BTCUSDT); exchangeInfo lists the symbols Binance trades',
-};
-
 /**
  * Binance spot REST client for the public market-data endpoints. Decodes replies into
  * qtrade's exact types, paces itself by the X-MBX-USED-WEIGHT-1M header so it never runs
  * into the IP limit, honours 429 Retry-After, and stops calling entirely while banned (418).
  */
 export class BinanceRest {
-  private readonly base: string;
-  private readonly net: NetOptions;
-  private readonly limit: number;
+  private readonly transport: BinanceTransport;
   private readonly maxRetries: number;
-  private readonly backoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly timeoutMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
-  private readonly onWeight: ((used: number) => void) | undefined;
   private instruments: Instruments | undefined;
   private instrumentsLoading: Promise<Instruments> | undefined;
-  private used = 0;
-  private window = -1;
-  private blockedUntil = 0;
-  private bannedUntil = 0;
 
   constructor(opts: BinanceRestOptions) {
-    let u: URL;
-    try {
-      u = new URL(opts.baseUrl);
-    } catch (err) {
-      throw new UsageError(`not a URL: "${opts.baseUrl}"`, { hint: 'set the REST base URL, e.g. https://api.binance.com', cause: err });
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      throw new UsageError(`REST base URL must be http(s): "${opts.baseUrl}"`);
-    }
-    this.base = opts.baseUrl.replace(/\/+$/, '');
-    this.net = opts.net;
+    this.transport = new BinanceTransport(opts, { whenRateLimited: 'wait', backoffMs: opts.backoffMs ?? 500, maxBackoffMs: opts.maxBackoffMs });
     this.instruments = opts.instruments;
-    this.limit = opts.weightLimit ?? 6000;
     this.maxRetries = opts.maxRetries ?? 3;
-    this.backoffMs = opts.backoffMs ?? 500;
-    this.maxBackoffMs = opts.maxBackoffMs ?? 8000;
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.sleep = opts.sleep ?? defaultSleep;
     this.now = opts.now ?? Date.now;
-    this.onWeight = opts.onWeight;
   }
 
   /** Weight used in the current minute as far as this client knows (server header or own count). */
   get usedWeight(): number {
-    this.roll(this.now());
-    return this.used;
+    return this.transport.usedWeight;
   }
 
   async ping(): Promise<void> {
@@ -292,160 +215,18 @@ export class BinanceRest {
     path: string,
     params: Record<string, string | number | undefined>,
     weight?: number,
-  ): Promise<{ body: unknown; headers: Reply['headers'] }> {
+  ): Promise<{ body: unknown; headers: ReplyHeaders }> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined) qs.set(k, String(v));
-    const w = weight ?? requestWeight(path, qs);
     const query = qs.toString();
-    const url = `${this.base}${path}${query ? `?${query}` : ''}`;
-    const what = `GET ${path}`;
-
-    for (let attempt = 0; ; attempt++) {
-      this.checkBan(what);
-      await this.reserve(w);
-      const sentMinute = Math.floor(this.now() / MINUTE);
-      let reply: Reply;
-      try {
-        reply = await this.send(url);
-      } catch (err) {
-        if (attempt >= this.maxRetries) {
-          throw new VenueError('NETWORK', `${what}: ${(err as Error).message} (after ${attempt + 1} attempts)`, {
-            hint: this.net.proxy
-              ? `check the network and the proxy ${this.net.proxy}`
-              : 'check the network connection; set a proxy in the config if Binance is only reachable through one',
-            cause: err,
-          });
-        }
-        await this.sleep(this.backoff(attempt));
-        continue;
-      }
-      this.noteWeight(reply.headers, sentMinute);
-
-      const { status } = reply;
-      if (status >= 200 && status < 300) return { body: parseJson(reply.text, what), headers: reply.headers };
-
-      if (status === 418) {
-        const ms = retryAfterMs(reply.headers, this.now());
-        this.bannedUntil = this.now() + (ms ?? MINUTE);
-        throw new VenueError('BANNED', `${what}: Binance has banned this IP (HTTP 418)${ms === undefined ? '' : `; Retry-After ${Math.ceil(ms / 1000)} s`}`, {
-          status,
-          hint: `wait${ms === undefined ? '' : ` ${Math.ceil(ms / 1000)} s`} until ${new Date(this.bannedUntil).toISOString()} before any REST call; bans grow with every repeat, so stop other programs polling from this IP`,
-        });
-      }
-
-      if (status === 429) {
-        const ms = retryAfterMs(reply.headers, this.now()) ?? this.untilNextMinute();
-        this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
-        if (attempt >= this.maxRetries) {
-          throw this.httpError(what, reply, 'RATE_LIMITED', `wait ${Math.ceil(ms / 1000)} s; another program on this IP may be using the request weight`);
-        }
-        continue; // reserve() waits until blockedUntil
-      }
-
-      if (status >= 500) {
-        if (attempt >= this.maxRetries) {
-          throw this.httpError(what, reply, 'SERVER', `Binance is failing (HTTP ${status}); try again later`);
-        }
-        await this.sleep(this.backoff(attempt));
-        continue;
-      }
-
-      throw this.httpError(what, reply, status === 403 ? 'WAF' : `HTTP_${status}`, status === 403 ? 'Binance\'s firewall refused the request' : undefined);
-    }
-  }
-
-  private async send(url: string): Promise<Reply> {
-    const dispatcher = restDispatcher(url, this.net);
-    const res = await request(url, {
+    const { body, headers } = await this.transport.call({
       method: 'GET',
-      headers: { accept: 'application/json', 'user-agent': 'qtrade' },
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-      ...(dispatcher ? { dispatcher } : {}),
+      path,
+      encode: () => ({ query }),
+      weight: weight ?? requestWeight(path, qs),
+      retries: this.maxRetries,
     });
-    const text = await res.body.text();
-    return { status: res.statusCode, headers: res.headers, text };
-  }
-
-  private httpError(what: string, reply: Reply, fallbackCode: string, fallbackHint?: string): VenueError {
-    const be = decodeBinanceError(reply.text);
-    if (be) {
-      return new VenueError(`BINANCE_${be.code}`, `${what}: ${be.msg} (Binance code ${be.code}, HTTP ${reply.status})`, {
-        status: reply.status,
-        hint: CODE_HINTS[be.code] ?? fallbackHint,
-      });
-    }
-    const head = reply.text.length > 120 ? `${reply.text.slice(0, 120)}…` : reply.text;
-    return new VenueError(fallbackCode, `${what}: HTTP ${reply.status}${head ? ` ${JSON.stringify(head)}` : ''}`, {
-      status: reply.status,
-      hint: fallbackHint,
-    });
-  }
-
-  private checkBan(what: string): void {
-    const now = this.now();
-    if (this.bannedUntil > now) {
-      const s = Math.ceil((this.bannedUntil - now) / 1000);
-      throw new VenueError('BANNED', `${what}: not sent, Binance banned this IP for another ${s} s`, {
-        status: 418,
-        hint: `wait until ${new Date(this.bannedUntil).toISOString()}`,
-      });
-    }
-  }
-
-  private roll(now: number): void {
-    const m = Math.floor(now / MINUTE);
-    if (m !== this.window) {
-      this.window = m;
-      this.used = 0;
-    }
-  }
-
-  private untilNextMinute(): number {
-    const now = this.now();
-    return (Math.floor(now / MINUTE) + 1) * MINUTE - now;
-  }
-
-  /** Waits out a 429 block and, if this request would pass the weight limit, the minute. */
-  private async reserve(weight: number): Promise<void> {
-    for (;;) {
-      const now = this.now();
-      const until = this.blockedUntil;
-      if (until > now) {
-        await this.sleep(until - now);
-        if (this.blockedUntil === until) this.blockedUntil = 0;
-        continue;
-      }
-      this.roll(now);
-      // A request heavier than the whole budget still goes out alone in a fresh minute.
-      if (this.used === 0 || this.used + weight <= this.limit) {
-        this.used += weight;
-        return;
-      }
-      const next = (Math.floor(now / MINUTE) + 1) * MINUTE;
-      await this.sleep(next - now);
-      // Even if the injected clock did not move, the minute is over for our purposes.
-      if (this.window < next / MINUTE) {
-        this.window = next / MINUTE;
-        this.used = 0;
-      }
-    }
-  }
-
-  private noteWeight(headers: Reply['headers'], sentMinute: number): void {
-    const v = header(headers, 'x-mbx-used-weight-1m');
-    if (v === undefined) return;
-    const n = Number(v);
-    if (!Number.isFinite(n)) return;
-    this.roll(this.now());
-    // A count from a request sent in an earlier minute says nothing about this one. The header
-    // counts the whole IP, so it may exceed our own tally; keep the larger.
-    if (sentMinute === this.window) this.used = Math.max(this.used, n);
-    this.onWeight?.(n);
-  }
-
-  private backoff(attempt: number): number {
-    return Math.min(this.maxBackoffMs, this.backoffMs * 2 ** attempt);
+    return { body, headers };
   }
 }
 

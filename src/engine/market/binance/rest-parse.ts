@@ -13,7 +13,8 @@ import type { BookLevel, Instrument, Trade } from '../types.js';
 
 const HINT = 'Binance answered in a format qtrade does not know; check the API changelog or a proxy rewriting replies';
 
-function fail(what: string, detail: string): never {
+/** Throws the ParseError for the field at path `what`. */
+export function fail(what: string, detail: string): never {
   throw new ParseError(`${what}: ${detail}`, { hint: HINT });
 }
 
@@ -34,22 +35,24 @@ export function parseJson(text: string, what: string): unknown {
   }
 }
 
-function obj(v: unknown, what: string): Record<string, unknown> {
+// Field checks shared by every Binance REST and user-stream decoder; `what` names the field's path.
+
+export function obj(v: unknown, what: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(what, `expected an object, got ${describe(v)}`);
   return v as Record<string, unknown>;
 }
 
-function arr(v: unknown, what: string): unknown[] {
+export function arr(v: unknown, what: string): unknown[] {
   if (!Array.isArray(v)) fail(what, `expected an array, got ${describe(v)}`);
   return v;
 }
 
-function int(v: unknown, what: string): number {
+export function int(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(what, `expected an integer, got ${describe(v)}`);
   return v;
 }
 
-function str(v: unknown, what: string): string {
+export function str(v: unknown, what: string): string {
   if (typeof v !== 'string') fail(what, `expected a string, got ${describe(v)}`);
   return v;
 }
@@ -59,26 +62,32 @@ function bool(v: unknown, what: string): boolean {
   return v;
 }
 
-function dec(v: unknown, scale: number, what: string): number {
+function decimal<T>(v: unknown, what: string, parse: (s: string) => T): T {
   const s = str(v, what);
   try {
-    return parseFixed(s, scale);
+    return parse(s);
   } catch (err) {
     throw new ParseError(`${what}: ${(err as Error).message}`, { hint: HINT, cause: err });
   }
 }
 
-function decBig(v: unknown, scale: number, what: string): bigint {
-  const s = str(v, what);
-  try {
-    return parseFixedBig(s, scale);
-  } catch (err) {
-    throw new ParseError(`${what}: ${(err as Error).message}`, { hint: HINT, cause: err });
-  }
+/** A decimal string as a raw integer at `scale` (prices, quantities). */
+export function dec(v: unknown, scale: number, what: string): number {
+  return decimal(v, what, (s) => parseFixed(s, scale));
+}
+
+/** A decimal string as an exact bigint at `scale` (volumes, asset amounts). */
+export function decBig(v: unknown, scale: number, what: string): bigint {
+  return decimal(v, what, (s) => parseFixedBig(s, scale));
+}
+
+export interface BinanceErrorBody {
+  code: number;
+  msg: string;
 }
 
 /** Binance's error body `{"code": -1121, "msg": "Invalid symbol."}`, or undefined for anything else. */
-export function decodeBinanceError(text: string): { code: number; msg: string } | undefined {
+export function decodeBinanceError(text: string): BinanceErrorBody | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);

@@ -161,6 +161,34 @@ describe('SignedRest against the fake Binance', () => {
     expect(second.code).toBe('RATE_LIMITED');
     expect(venue.state.log.length).toBe(before);
   });
+
+  it('retries a 5xx only for idempotent calls; a POST is reported as an unknown outcome', async () => {
+    const rest = venue.signed();
+    await rest.syncTime();
+    venue.state.forced.push({ status: 503, body: '', path: '/api/v3/openOrders' });
+    await rest.call({ method: 'GET', path: '/api/v3/openOrders' });
+    venue.state.forced.push({ status: 500, body: { code: -1000, msg: 'An unknown error occurred while processing the request.' }, path: '/api/v3/order' });
+    const before = venue.state.log.length;
+    const err = (await rest
+      .call({ method: 'POST', path: '/api/v3/order', params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '50000.00' } })
+      .catch((e: unknown) => e)) as VenueError;
+    expect(err).toMatchObject({ code: 'SERVER', status: 500 });
+    expect(err.message).toMatch(/outcome is unknown/);
+    expect(venue.state.log.length - before).toBe(1);
+  });
+
+  it('after a 418 sends nothing, not even a clock sync, until the ban ends', async () => {
+    const rest = venue.signed();
+    venue.state.forced.push({ status: 418, retryAfter: 60, body: { code: -1003, msg: 'Way too much request weight used; IP banned.' }, path: '/api/v3/time' });
+    const first = (await rest.call({ method: 'GET', path: '/api/v3/account' }).catch((e: unknown) => e)) as VenueError;
+    expect(first).toMatchObject({ code: 'BANNED', status: 418 });
+    expect(first.message).toContain('60 s');
+    const before = venue.state.log.length;
+    const second = (await rest.call({ method: 'GET', path: '/api/v3/account' }).catch((e: unknown) => e)) as VenueError;
+    expect(second.code).toBe('BANNED');
+    expect(second.message).toMatch(/not sent/);
+    expect(venue.state.log.length).toBe(before);
+  });
 });
 
 describe('SignedRest through a CONNECT proxy', () => {
