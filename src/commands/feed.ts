@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
+import { Bus } from '../engine/bus.js';
 import { candleJson } from '../engine/candles/format.js';
 import { LiveClock } from '../engine/clock.js';
+import { UsageError } from '../engine/errors.js';
 import { createKernel, DEFAULT_CHANNELS } from '../engine/kernel.js';
 import { BinanceVenue } from '../engine/market/binance/venue.js';
 import { openStore } from '../engine/store/open.js';
 import type { Store } from '../engine/store/types.js';
+import type { AccountLock } from '../engine/store/lock.js';
+import { PaperTrading } from '../engine/trading.js';
 import { parseChannels, parseDuration, parseSymbols, settingsWithNoStore } from './args.js';
 import { action, out } from './context.js';
 import { candleLine, incompleteLine, utcMinute } from './format.js';
 import { binanceEndpoints, binanceRest, liveInstruments } from './market.js';
 import { untilStopped } from './stop.js';
+import { PAPER_ACCOUNT, takeLock } from './trading-context.js';
+import { fillJson, humanPrice, humanQty } from './trading-output.js';
 
 interface FeedOptions {
   symbols?: string;
@@ -17,6 +23,7 @@ interface FeedOptions {
   duration?: string;
   store?: boolean;
   json?: boolean;
+  paper?: boolean;
 }
 
 export function register(program: Command): void {
@@ -27,27 +34,40 @@ export function register(program: Command): void {
     .option('--channels <list>', `channels (default ${DEFAULT_CHANNELS.join(',')}; kline_1m cross-checks our candles)`)
     .option('--duration <time>', 'stop after this long (30s, 10m, 2h); default: until Ctrl-C')
     .option('--no-store', 'do not write candles to the store')
-    .option('--json', 'one JSON line per event (candle, incomplete, gap, mismatch, state, error), then a summary')
+    .option('--json', 'one JSON line per event (candle, incomplete, gap, mismatch, state, error, fill, risk), then a summary')
+    .option('--paper', 'drive the paper account: resting paper orders (limits, stops) fill from the trades of this feed; holds the account while it runs')
+    .addHelpText('after', '\nResting paper orders fill only while a feed runs with --paper (later: the daemon); `qtrade order` places them, this fills them.')
     .action(action((opts: FeedOptions, cmd: Command) => feed(opts, cmd)));
 }
 
 async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
   const settings = settingsWithNoStore(cmd);
   const symbols = parseSymbols(opts.symbols ?? settings.string('symbols')!);
-  const channels = opts.channels ? parseChannels(opts.channels) : DEFAULT_CHANNELS;
+  // Paper stops that trigger into market orders walk the book, so --paper follows it by default.
+  const channels = opts.channels ? parseChannels(opts.channels) : opts.paper ? [...DEFAULT_CHANNELS, 'depth' as const] : DEFAULT_CHANNELS;
   const durationMs = opts.duration === undefined ? undefined : parseDuration(opts.duration);
   const endpoints = binanceEndpoints(settings);
+  if (opts.paper && opts.store === false) throw new UsageError('--paper needs the store: the paper account lives in it', { hint: 'drop --no-store' });
 
   const store: Store | undefined = opts.store === false ? undefined : await openStore(settings.storeUrl());
   const rest = binanceRest(endpoints);
   let kernel: ReturnType<typeof createKernel> | undefined;
+  let lock: AccountLock | undefined;
+  let paper: PaperTrading | undefined;
   try {
-    const { instruments, source } = await liveInstruments(rest, store);
+    const { instruments, source, symbols: exchangeSymbols } = await liveInstruments(rest, store);
     if (source === 'store') out.err('warning: Binance exchangeInfo unreachable; using the symbols cached in the store');
     for (const s of symbols) instruments.get(s); // unknown symbol → error naming close matches
 
+    const bus = new Bus();
+    const clock = new LiveClock();
+    if (opts.paper) {
+      lock = await takeLock(settings.dataDir);
+      paper = await PaperTrading.open({ store: store!, instruments, exchangeSymbols, bus, clock, account: PAPER_ACCOUNT, lock });
+      lock = undefined; // released by paper.close()
+    }
     const venue = new BinanceVenue({ ...endpoints, instruments, rest });
-    kernel = createKernel({ clock: new LiveClock(), venue, instruments, store, candleGraceMs: settings.number('candles.graceMs') });
+    kernel = createKernel({ clock, bus, venue, instruments, store, candleGraceMs: settings.number('candles.graceMs'), orders: paper?.service });
     const event = (type: string, human: string, data: object): void => {
       if (opts.json) out.json({ type, ...data });
       else if (type === 'candle') out.line(human);
@@ -73,8 +93,17 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
       }),
     );
     kernel.bus.subscribe('feed.error', (e) => event('error', `error: ${e.message}`, e));
+    if (paper) {
+      kernel.bus.subscribe('fill', (f) => {
+        const inst = instruments.get(f.symbol);
+        event('fill', `paper fill: ${f.side} ${humanQty(f.qty, inst)} ${f.symbol} @ ${humanPrice(f.price, inst)} (order ${f.orderId}, ${f.isMaker ? 'maker' : 'taker'})`, fillJson(f, inst));
+      });
+      kernel.bus.subscribe('risk.state', (r) => event('risk', `risk: ${r.previous} -> ${r.state}: ${r.reason}`, r));
+    }
 
-    if (!opts.json) out.err(`feed: ${symbols.join(', ')} on ${channels.join(', ')} from ${endpoints.wsUrl}${store ? `; candles to ${store.kind}` : ''}`);
+    if (!opts.json) {
+      out.err(`feed: ${symbols.join(', ')} on ${channels.join(', ')} from ${endpoints.wsUrl}${store ? `; candles to ${store.kind}` : ''}${paper ? `; paper account "${paper.account}" attached` : ''}`);
+    }
     const stop = untilStopped(durationMs);
     try {
       await Promise.race([kernel.start(symbols, channels), stop.stopped]);
@@ -91,7 +120,12 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
           `${stats.duplicates} duplicates dropped, ${stats.candleMismatches}/${stats.candleChecks} candle mismatches against Binance`,
       );
   } finally {
-    await kernel?.stop();
-    await store?.close();
+    try {
+      await kernel?.stop();
+      await paper?.close();
+    } finally {
+      lock?.release();
+      await store?.close();
+    }
   }
 }

@@ -1,10 +1,35 @@
 import type { Command } from 'commander';
+import { register as balance } from './balance.js';
+import { register as cancel } from './cancel.js';
 import { register as candles } from './candles.js';
 import { register as config } from './config.js';
 import { register as feed } from './feed.js';
+import { register as fills } from './fills.js';
 import { register as history } from './history.js';
+import { register as order } from './order.js';
+import { register as orders } from './orders.js';
+import { register as paper } from './paper.js';
+import { register as pnl } from './pnl.js';
+import { register as positions } from './positions.js';
 import { register as record } from './record.js';
 import { register as replay } from './replay.js';
+import { register as risk } from './risk.js';
 
 /** Every subcommand, in the order `qtrade --help` lists them. */
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [config, feed, candles, history, record, replay];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  config,
+  feed,
+  candles,
+  history,
+  record,
+  replay,
+  order,
+  orders,
+  cancel,
+  fills,
+  balance,
+  positions,
+  pnl,
+  risk,
+  paper,
+];

@@ -84,6 +84,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'Allow `--venue mainnet` (real money); testnet is the default live venue',
   },
   {
+    key: 'live.restUrl',
+    env: 'QTRADE_LIVE_REST_URL',
+    type: 'string',
+    description: 'REST base URL of the live venue (default: https://testnet.binance.vision for testnet, https://api.binance.com for mainnet)',
+    check: checkUrl(['http:', 'https:']),
+  },
+  {
     key: 'candles.graceMs',
     env: 'QTRADE_CANDLES_GRACE_MS',
     type: 'number',

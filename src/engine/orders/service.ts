@@ -48,8 +48,11 @@ export interface PreTradeRejection {
   rule: string;
 }
 
-/** Runs before a new order reaches the engine; a returned rejection stops it. Duplicates (known clientOrderId) skip it. */
-export type PreTradeHook = (req: OrderRequest, view: AccountView) => PreTradeRejection | undefined;
+/**
+ * Runs before a new order reaches the engine; a returned rejection stops it. Duplicates (known
+ * clientOrderId) skip it. The service passes `now`, the request's exchange event time (the submit's `now`).
+ */
+export type PreTradeHook = (req: OrderRequest, view: AccountView, now?: number) => PreTradeRejection | undefined;
 
 export interface OrderServiceOptions {
   store: Store;
@@ -183,7 +186,7 @@ export class OrderService {
     return this.call(
       (): ServiceSubmitResult => {
         const known = req.clientOrderId !== undefined && this.engine.state.byClientId.has(req.clientOrderId);
-        const veto = known ? undefined : this.veto(req);
+        const veto = known ? undefined : this.veto(req, now);
         if (veto) return { ok: false, rejection: { code: veto.code, msg: veto.msg }, rule: veto.rule, duplicate: false, fills: [], events: [] };
         return this.engine.submit(req, now);
       },
@@ -226,7 +229,7 @@ export class OrderService {
           return { ok: false, rejection: Rejections.cancelReplaceFailed(), cancel: c, events: c.events };
         }
         const known = req.clientOrderId !== undefined && this.engine.state.byClientId.has(req.clientOrderId);
-        const veto = known ? undefined : this.veto(req);
+        const veto = known ? undefined : this.veto(req, now);
         const s: ServiceSubmitResult = veto
           ? { ok: false, rejection: { code: veto.code, msg: veto.msg }, rule: veto.rule, duplicate: false, fills: [], events: [] }
           : this.engine.submit(req, now);
@@ -408,8 +411,8 @@ export class OrderService {
     return undefined;
   }
 
-  private veto(req: OrderRequest): PreTradeRejection | undefined {
-    return this.preTrade?.(req, this.engine);
+  private veto(req: OrderRequest, now: number): PreTradeRejection | undefined {
+    return this.preTrade?.(req, this.engine, now);
   }
 
   private vetoNotice(req: OrderRequest, rejection: Rejection, rule: string, now: number): () => void {
