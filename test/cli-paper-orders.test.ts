@@ -54,6 +54,18 @@ describe('paper orders', () => {
     expect(pnlHuman.stdout).toMatch(/^total USDT\s+0\.00000000 USDT\s+-0\.69995000 USDT\s+-0\.69995000 USDT$/m);
   });
 
+  it('charges the configured taker fee, per symbol where set', async () => {
+    expect((await cli.qt(['config', 'set', 'fees.taker', '0.0005'])).code).toBe(0);
+    const a = json<{ fills: Row[] }>((await cli.qt(['order', 'buy', 'btcusdt', '0.01', '--json'])).stdout);
+    expect(a.fills.map((f) => f.commission)).toEqual(['0.00000250', '0.00000250']);
+    expect((await cli.qt(['config', 'set', 'fees.symbols', 'BTCUSDT=0/0.00075'])).code).toBe(0);
+    const b = json<{ fills: Row[] }>((await cli.qt(['order', 'buy', 'btcusdt', '0.001', '--json'])).stdout);
+    expect(b.fills.map((f) => f.commission)).toEqual(['0.00000075']);
+    const bad = await cli.qt(['config', 'set', 'fees.symbols', 'BTCUSDT=0.1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('is not SYMBOL=MAKER/TAKER');
+  });
+
   it('a limit below the market rests, shows in `orders --open`, and `cancel` returns its locked funds', async () => {
     const r = await cli.qt(['order', 'buy', 'BTCUSDT', '0.01', '--limit', '59000']);
     expect(r.code).toBe(0);

@@ -63,7 +63,7 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
     const clock = new LiveClock();
     if (opts.paper) {
       lock = await takeLock(settings.dataDir);
-      paper = await PaperTrading.open({ store: store!, instruments, exchangeSymbols, bus, clock, account: PAPER_ACCOUNT, lock });
+      paper = await PaperTrading.open({ store: store!, instruments, exchangeSymbols, bus, clock, account: PAPER_ACCOUNT, lock, fees: settings.fees() });
       lock = undefined; // released by paper.close()
     }
     const venue = new BinanceVenue({ ...endpoints, instruments, rest });

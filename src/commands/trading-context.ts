@@ -69,7 +69,7 @@ export async function withPaper<T>(cmd: Command, opts: OpenPaperOptions, fn: (ct
     if (opts.write) lock = await takeLock(settings.dataDir);
     const plainRest = binanceRest(endpoints, { maxRetries: 1, backoffMs: 200 });
     const market = opts.market === 'fresh' ? await needMarket(() => freshMarketInfo(plainRest, store), endpoints.restUrl) : await offlineMarketInfo(store);
-    trading = await PaperTrading.open({ store, instruments: market.instruments, exchangeSymbols: market.symbols, account: PAPER_ACCOUNT, lock });
+    trading = await PaperTrading.open({ store, instruments: market.instruments, exchangeSymbols: market.symbols, account: PAPER_ACCOUNT, lock, fees: settings.fees() });
     lock = undefined; // the account releases it on close
     let rest: BinanceRest | undefined;
     const t = trading;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigFile } from './config-file.js';
-import { SETTINGS, coerceSetting, defaultDataDir, settingSpec } from './settings.js';
+import type { FeeScheduleOptions } from '../engine/orders/fees.js';
+import { SETTINGS, coerceSetting, defaultDataDir, feeOptions, settingSpec } from './settings.js';
 
 export type SettingSource = 'flag' | 'env' | 'file' | 'default' | 'unset';
 
@@ -67,6 +68,11 @@ export class Settings {
   /** The proxy for WS and REST: config/env `proxy`, else HTTPS_PROXY / https_proxy. */
   proxyUrl(): string | undefined {
     return this.string('proxy') ?? (this.env.HTTPS_PROXY || this.env.https_proxy || undefined);
+  }
+
+  /** Paper maker/taker fee rates, default and per symbol. */
+  fees(): FeeScheduleOptions {
+    return feeOptions((key) => this.string(key));
   }
 
   noProxy(): string | undefined {

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../engine/errors.js';
+import { parseRate, type FeeRates, type FeeScheduleOptions } from '../engine/orders/fees.js';
 
 /**
  * Every user setting, with its env variable, default and validation. Resolution order is
@@ -91,6 +92,29 @@ export const SETTINGS: readonly SettingSpec[] = [
     check: checkUrl(['http:', 'https:']),
   },
   {
+    key: 'fees.maker',
+    env: 'QTRADE_FEES_MAKER',
+    type: 'string',
+    default: '0.001',
+    description: 'Paper maker fee rate as a fraction ("0.001" = 0.1 %)',
+    check: (v) => void parseRate(v),
+  },
+  {
+    key: 'fees.taker',
+    env: 'QTRADE_FEES_TAKER',
+    type: 'string',
+    default: '0.001',
+    description: 'Paper taker fee rate as a fraction ("0.001" = 0.1 %)',
+    check: (v) => void parseRate(v),
+  },
+  {
+    key: 'fees.symbols',
+    env: 'QTRADE_FEES_SYMBOLS',
+    type: 'string',
+    description: 'Per-symbol paper fee rates, maker/taker: "BTCUSDT=0.0002/0.0004,ETHUSDT=0/0.00075"',
+    check: (v) => void parseSymbolFees(v),
+  },
+  {
     key: 'candles.graceMs',
     env: 'QTRADE_CANDLES_GRACE_MS',
     type: 'number',
@@ -131,4 +155,27 @@ export function coerceSetting(spec: SettingSpec, value: string): string | number
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
   return path.join(base, 'qtrade');
+}
+
+/** "BTCUSDT=0.0002/0.0004,ETHUSDT=0/0.00075" → per-symbol maker/taker rates. */
+export function parseSymbolFees(spec: string): Record<string, FeeRates> {
+  const out: Record<string, FeeRates> = {};
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9]+)=([^/]+)\/([^/]+)$/.exec(part);
+    if (!m) throw new UsageError(`fee entry "${part}" is not SYMBOL=MAKER/TAKER`, { hint: 'e.g. BTCUSDT=0.0002/0.0004' });
+    parseRate(m[2]!);
+    parseRate(m[3]!);
+    out[m[1]!.toUpperCase()] = { maker: m[2]!, taker: m[3]! };
+  }
+  return out;
+}
+
+/** The paper fee schedule from the fees.* settings. */
+export function feeOptions(get: (key: string) => string | undefined): FeeScheduleOptions {
+  const symbols = get('fees.symbols');
+  return {
+    maker: get('fees.maker') ?? '0.001',
+    taker: get('fees.taker') ?? '0.001',
+    ...(symbols ? { perSymbol: parseSymbolFees(symbols) } : {}),
+  };
 }
