@@ -1,6 +1,6 @@
 import type { Instrument, Trade } from '../market/types.js';
 import { notional, qtyAmount } from './amounts.js';
-import { applyEvent, applyEvents, balanceOf, copyOrder, createState, snapshotState, type EngineState, type OrderEvent, type SymbolInfo } from './events.js';
+import { applyEvent, applyEvents, balanceOf, copyOrder, createState, snapshotState, type EngineState, type OrderEvent, type SymbolInfo, type SymbolOrders } from './events.js';
 import { FeeSchedule, commission, type FeeScheduleOptions } from './fees.js';
 import { FilterSet, checkFilters, permissiveFilters, type SymbolFilters } from './filters.js';
 import { Consumed, bookQtyAt, walkBook, type BookView, type WalkResult } from './matching.js';
@@ -36,6 +36,19 @@ export interface PaperEngineOptions {
    * strictly through the price fill it.
    */
   queueModel?: boolean;
+}
+
+/** Open-order totals of one symbol and the account (see PaperEngine.openTotals). */
+export interface OpenTotals {
+  /** Open orders on the symbol (resting limits and untriggered stops). */
+  openOrders: number;
+  /** Open orders on every symbol. */
+  openOrdersTotal: number;
+  /** Unfilled base quantity (raws) of the symbol's open BUY orders, and of its SELL orders. */
+  openBuyQty: number;
+  openSellQty: number;
+  /** Net position in base (Position.qty), 0 when the symbol has none. */
+  positionQty: Amount;
 }
 
 export interface SubmitResult {
@@ -234,6 +247,27 @@ export class PaperEngine {
       out.push(...so.bids, ...so.asks, ...so.stops);
     }
     return out.sort((a, b) => a.orderId - b.orderId).map(copyOrder);
+  }
+
+  /**
+   * What a pre-trade check reads of one symbol, from counters applyEvent keeps (no pass over the
+   * orders): the same numbers as counting openOrders() and summing their unfilled quantities.
+   */
+  openTotals(symbol: string): OpenTotals {
+    const sym = symbol.toUpperCase();
+    let total = 0;
+    let mine: SymbolOrders | undefined;
+    for (const [s, so] of this.state.open) {
+      total += so.bids.length + so.asks.length + so.stops.length;
+      if (s === sym) mine = so;
+    }
+    return {
+      openOrders: mine ? mine.bids.length + mine.asks.length + mine.stops.length : 0,
+      openOrdersTotal: total,
+      openBuyQty: mine ? mine.buyQty : 0,
+      openSellQty: mine ? mine.sellQty : 0,
+      positionQty: this.state.positions.get(sym)?.qty ?? 0n,
+    };
   }
 
   balance(asset: string): Balance {

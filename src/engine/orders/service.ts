@@ -4,7 +4,7 @@ import type { Instruments } from '../market/instruments.js';
 import type { Instrument, Trade } from '../market/types.js';
 import type { EventRecord, Store } from '../store/types.js';
 import { parseAmount } from './amounts.js';
-import { EventLogError, applyEvent, copyOrder, createState, decodeEvent, encodeEvent, type EngineState, type OrderEvent } from './events.js';
+import { EventLogError, applyEvent, copyOrder, createState, decodeEvent, encodeEventFast, type EngineState, type OrderEvent } from './events.js';
 import type { FeeSchedule, FeeScheduleOptions } from './fees.js';
 import type { FilterSet } from './filters.js';
 import type { BookView } from './matching.js';
@@ -445,7 +445,7 @@ export class OrderService {
   private enqueue<T>(events: OrderEvent[], result: T, extra: (() => void) | undefined): Promise<T> {
     const publish = this.publisher(events, extra);
     const records = this.batch.records;
-    for (const ev of events) records.push({ seq: ev.seq, time: ev.time, kind: ev.kind, body: encodeFast(ev) });
+    for (const ev of events) records.push({ seq: ev.seq, time: ev.time, kind: ev.kind, body: encodeEventFast(ev) });
     return new Promise<T>((resolve, reject) => {
       this.batch.jobs.push({ publish, resolve: () => resolve(result), reject });
       if (!this.flushing && !this.scheduled) {
@@ -564,34 +564,6 @@ export class OrderService {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
-  }
-}
-
-/**
- * encodeEvent's exact output, about twice as fast: the bigint fields are turned into strings
- * up front instead of through a replacer called for every key. Any event it does not know
- * (a new bigint field makes JSON.stringify throw) goes through encodeEvent itself.
- */
-function encodeFast(ev: OrderEvent): string {
-  try {
-    switch (ev.kind) {
-      case 'ledger': {
-        const e = ev.entry;
-        return JSON.stringify({ ...ev, entry: { ...e, dFree: e.dFree.toString(), dLocked: e.dLocked.toString() } });
-      }
-      case 'fill': {
-        const f = ev.fill;
-        return JSON.stringify({ ...ev, fill: { ...f, quoteQty: f.quoteQty.toString(), commission: f.commission.toString() } });
-      }
-      case 'accepted': {
-        const o = ev.order;
-        return JSON.stringify({ ...ev, order: { ...o, origQuoteOrderQty: o.origQuoteOrderQty.toString(), cumQuote: o.cumQuote.toString(), locked: o.locked.toString() } });
-      }
-      default:
-        return JSON.stringify(ev);
-    }
-  } catch {
-    return encodeEvent(ev);
   }
 }
 

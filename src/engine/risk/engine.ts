@@ -133,6 +133,8 @@ function scalesFor(inst: Instrument): Scales {
 }
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+/** 100 % at PCT_SCALE: |price − ref| / ref ≤ band / PCT_DIV. */
+const PCT_DIV = 100n * 10n ** BigInt(PCT_SCALE);
 const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
 const dayOf = (t: number): number => Math.floor(t / DAY_MS);
 
@@ -433,17 +435,21 @@ export class RiskEngine {
   private checkBand(req: OrderRequest, o: OrderCtx, view: RiskView): RiskRejection | undefined {
     const band = this.pick('priceBandPct', o.symbol);
     if (!band || !hasLimitPrice(req.type) || o.price === undefined) return undefined;
-    const tail = `(rule priceBandPct, ${band.scope})`;
-    const bandStr = `${formatFixed(band.value, PCT_SCALE, 0)}%`;
     const stopLimit = req.type === 'STOP_LOSS_LIMIT' || req.type === 'TAKE_PROFIT_LIMIT';
     const ref = stopLimit ? req.stopPrice : view.lastPrice;
+    if (ref !== undefined && ref > 0) {
+      const r = BigInt(ref);
+      if (abs(BigInt(o.price) - r) * PCT_DIV <= band.value * r) return undefined;
+    }
+    // Messages are built only for a rejection.
+    const tail = `(rule priceBandPct, ${band.scope})`;
+    const bandStr = `${formatFixed(band.value, PCT_SCALE, 0)}%`;
     const refName = stopLimit ? 'stop price' : 'last trade';
     if (ref === undefined || ref <= 0) {
       return reject('priceBandPct', o.symbol, `no ${refName} for ${o.symbol} to check the ${bandStr} band against ${tail}`);
     }
     const diff = abs(BigInt(o.price) - BigInt(ref));
     const r = BigInt(ref);
-    if (diff * 100n * 10n ** BigInt(PCT_SCALE) <= band.value * r) return undefined;
     // Shown rounded up to 0.01 %, so a price just outside never reads as exactly the band.
     const pct = formatFixed(ceilDiv(diff * 10_000n, r), 2);
     const dir = o.price > ref ? 'above' : 'below';

@@ -38,6 +38,20 @@ export interface RiskViewSource {
   openOrders(symbol?: string): readonly Order[];
   position(symbol: string): Position | undefined;
   lastPrice(symbol: string): number | undefined;
+  /**
+   * Optional: the open-order counts and quantities, and the position, from counters the source
+   * keeps (PaperEngine.openTotals). Must equal what the queries above give; when present the
+   * view is built without copying every open order.
+   */
+  openTotals?(symbol: string): OpenTotals;
+}
+
+export interface OpenTotals {
+  openOrders: number;
+  openOrdersTotal: number;
+  openBuyQty: number;
+  openSellQty: number;
+  positionQty: Amount;
 }
 
 export interface RiskViewArgs {
@@ -50,12 +64,27 @@ export interface RiskViewArgs {
 }
 
 /**
- * A view from the paper engine's public queries (PaperEngine is a RiskViewSource). Costs one pass
- * over the open orders; a service that keeps its own counters can build RiskView directly.
+ * A view from the paper engine's public queries (PaperEngine is a RiskViewSource). A source with
+ * openTotals costs a few map reads; otherwise one pass over copies of the open orders.
  */
 export function buildRiskView(src: RiskViewSource, args: RiskViewArgs): RiskView {
   const { now, instrument } = args;
   const sym = args.symbol.toUpperCase();
+  if (typeof src.openTotals === 'function') {
+    const t = src.openTotals(sym);
+    return {
+      now,
+      instrument,
+      lastPrice: src.lastPrice(sym),
+      position: t.positionQty,
+      openBuyQty: t.openBuyQty,
+      openSellQty: t.openSellQty,
+      openOrders: t.openOrders,
+      openOrdersTotal: t.openOrdersTotal,
+      bestBid: args.bestBid,
+      bestAsk: args.bestAsk,
+    };
+  }
   let openBuyQty = 0;
   let openSellQty = 0;
   let openOrders = 0;

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { Candle, Interval } from '../candles/types.js';
 import { QtradeError, StoreError } from '../errors.js';
 import type { Instrument } from '../market/types.js';
@@ -106,23 +108,37 @@ export interface SqliteStoreOptions {
    * fsynced, surviving power failure too, at a few hundred commits per second on a disk.
    */
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * Where appendEvents runs. 'inline' (default): on the caller's thread. 'thread': on a worker
+   * thread with its own connection to the same file (started at the first append), so a batch's
+   * inserts, commit and WAL checkpoints overlap the caller's work on the next batch; the promise
+   * still resolves only after the commit. Ignored for ':memory:' (one connection only).
+   */
+  eventWriter?: 'inline' | 'thread';
 }
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private stmts: Statements | undefined;
+  private readonly synchronous: 'NORMAL' | 'FULL';
+  private readonly busyTimeoutMs: number;
+  private readonly threaded: boolean;
+  private writer: EventWriter | undefined;
 
   /** `file` is a path or ':memory:'. The parent directory must exist (openStore creates it). */
   constructor(
     readonly file: string,
     opts: SqliteStoreOptions = {},
   ) {
+    this.synchronous = opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
+    this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
+    this.threaded = opts.eventWriter === 'thread' && file !== ':memory:' && file !== '';
     try {
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${opts.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+      this.db.pragma(`synchronous = ${this.synchronous}`);
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
     } catch (err) {
       throw new StoreError('STORE_OPEN', `cannot open SQLite store ${file}: ${(err as Error).message}`, {
         hint: 'check that the directory exists and is writable, or choose another file with --store sqlite:PATH',
@@ -245,6 +261,15 @@ export class SqliteStore implements Store {
     if (events.length === 0) return;
     const s = this.statements();
     checkEventBatch(stream, events);
+    if (this.threaded) {
+      if (!this.writer || this.writer.stopped) this.writer = new EventWriter(this.file, this.synchronous, this.busyTimeoutMs);
+      const r = await this.writer.append(stream, events);
+      if (r === undefined) return;
+      if (r.conflict) throw seqConflict(stream, events[0]!.seq, r.last, this.file);
+      return this.guard('append events', () => {
+        throw Object.assign(new Error(r.message), { code: r.code });
+      });
+    }
     this.guard('append events', () => {
       const run = this.db.transaction((list: ReadonlyArray<EventRecord>) => {
         const last = (s.lastSeq.get(stream) as { last: number | null }).last ?? 0;
@@ -288,6 +313,10 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    const w = this.writer;
+    this.writer = undefined;
+    // The writer finishes the appends already sent to it first.
+    if (w) await w.close();
     if (this.db.open) this.db.close();
   }
 
@@ -352,5 +381,148 @@ export class SqliteStore implements Store {
         cause: err,
       });
     }
+  }
+}
+
+/** What the writer thread answers for one append: nothing when committed. */
+interface WriteFailure {
+  /** The first seq did not continue the stream (the log ends at `last`, or another writer won the race). */
+  conflict: boolean;
+  last?: number;
+  code?: string;
+  message: string;
+}
+
+/*
+ * The writer thread: the same transaction as the inline appendEvents (IMMEDIATE, seq check,
+ * EVENT_ROWS rows per INSERT) on its own connection. A batch arrives as columns (the first seq,
+ * times, kinds, bodies): flat arrays are the cheapest shape to copy between threads.
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const ROWS = workerData.rows;
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = ' + workerData.synchronous);
+db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+const lastSeq = db.prepare('SELECT MAX(seq) AS last FROM events WHERE stream = ?');
+const one = db.prepare('INSERT INTO events (stream, seq, time, kind, body) VALUES (?, ?, ?, ?, ?)');
+const many = db.prepare('INSERT INTO events (stream, seq, time, kind, body) VALUES ' + Array(ROWS).fill('(?, ?, ?, ?, ?)').join(', '));
+class Conflict extends Error {}
+const write = db.transaction((m) => {
+  const last = lastSeq.get(m.stream).last ?? 0;
+  if (m.first !== last + 1) throw Object.assign(new Conflict('seq'), { last });
+  const n = m.times.length;
+  const args = [];
+  let i = 0;
+  for (; i + ROWS <= n; i += ROWS) {
+    args.length = 0;
+    for (let j = i; j < i + ROWS; j++) args.push(m.stream, m.first + j, m.times[j], m.kinds[j], m.bodies[j]);
+    many.run(args);
+  }
+  for (; i < n; i++) one.run(m.stream, m.first + i, m.times[i], m.kinds[i], m.bodies[i]);
+});
+parentPort.on('message', (m) => {
+  if (m.close) {
+    db.close();
+    parentPort.postMessage({ closed: true });
+    parentPort.close();
+    return;
+  }
+  try {
+    write.immediate(m);
+    parentPort.postMessage({ id: m.id });
+  } catch (err) {
+    const conflict = err instanceof Conflict || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    parentPort.postMessage({ id: m.id, failure: { conflict, last: err.last, code: err.code, message: String(err.message) } });
+  }
+});
+`;
+
+/** The worker thread that owns a second connection and commits appendEvents batches in order. */
+class EventWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (r: WriteFailure | undefined) => void; reject: (err: unknown) => void }>();
+  private nextId = 1;
+  private dead: Error | undefined;
+  private closing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    private readonly file: string,
+    synchronous: string,
+    busyTimeoutMs: number,
+  ) {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { driver, file, synchronous, busyTimeoutMs, rows: EVENT_ROWS } });
+    // Only appends waiting for their commit keep the process alive.
+    this.worker.unref();
+    this.worker.on('message', (m: { id?: number; failure?: WriteFailure }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) {
+        this.worker.unref();
+        this.drained?.();
+      }
+      p.resolve(m.failure);
+    });
+    const fail = (err: Error): void => {
+      this.dead ??= err;
+      for (const p of this.pending.values()) p.reject(this.deadError());
+      this.pending.clear();
+      this.drained?.();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`writer thread exited with code ${code}`)));
+  }
+
+  append(stream: string, events: ReadonlyArray<EventRecord>): Promise<WriteFailure | undefined> {
+    if (this.dead || this.closing) return Promise.reject(this.deadError());
+    const n = events.length;
+    const times = new Float64Array(n);
+    const kinds = new Array<string>(n);
+    const bodies = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const e = events[i]!;
+      times[i] = e.time;
+      kinds[i] = e.kind;
+      bodies[i] = e.body;
+    }
+    const id = this.nextId++;
+    const msg = { id, stream, first: events[0]!.seq, times, kinds, bodies };
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(msg, [times.buffer]);
+    });
+  }
+
+  /** True once the thread died: the store starts a new one for the next append. */
+  get stopped(): boolean {
+    return this.dead !== undefined;
+  }
+
+  /** Lets the appends already sent commit (or fail), then closes the connection and ends the thread. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.pending.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      if (this.dead) return;
+      this.worker.ref();
+      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+      this.worker.postMessage({ close: true });
+      await exited;
+    })();
+    return this.closing;
+  }
+
+  private deadError(): StoreError {
+    const why = this.closing ? 'the store is closed' : `its writer thread stopped: ${this.dead?.message ?? 'unknown'}`;
+    return new StoreError('STORE_FAILED', `cannot append events in SQLite store ${this.file}: ${why}`, {
+      hint: 'reopen the store; QTRADE_DEBUG=1 shows the cause',
+      cause: this.dead,
+    });
   }
 }
