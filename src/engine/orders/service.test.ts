@@ -9,7 +9,7 @@ import { StoreError } from '../errors.js';
 import { parseFixed } from '../fixed.js';
 import { LocalOrderBook } from '../market/orderbook.js';
 import type { Trade } from '../market/types.js';
-import { PostgresStore, maskUrl } from '../store/postgres.js';
+import { PostgresStore } from '../store/postgres.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { EventRecord, Store } from '../store/types.js';
 import { parseAmount } from './amounts.js';
@@ -18,10 +18,8 @@ import { decodeEvent, encodeEvent, type OrderEvent } from './events.js';
 import { PaperEngine } from './paper-engine.js';
 import { OrderService, accountStream, parseBalanceSpec, type OrderServiceOptions } from './service.js';
 import type { OrderRequest } from './types.js';
+import { PG_URL, dropSchemas, requirePostgres, uniqueSchema } from '../../../test/helpers/pg.js';
 
-const PG_URL = process.env.QTRADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const RUN = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-let schemaSeq = 0;
 
 const { instruments, filters } = bundledMarket();
 const btc = instruments.get('BTCUSDT');
@@ -153,7 +151,7 @@ function postgresBackend(): Backend {
   };
   return {
     name: 'postgres',
-    make: () => track(new PostgresStore({ connectionString: url.toString(), schema: `qtrade_svc_${RUN}_${++schemaSeq}` })),
+    make: () => track(new PostgresStore({ connectionString: url.toString(), schema: uniqueSchema('qtrade_svc') })),
     reopen: (s) => track(new PostgresStore({ connectionString: url.toString(), schema: (s as PostgresStore).schema })),
     async blockWrites(s) {
       const c = new pg.Client({ connectionString: PG_URL });
@@ -168,31 +166,11 @@ function postgresBackend(): Backend {
     async cleanup() {
       const schemas = new Set(open.map((s) => s.schema));
       for (const s of open.splice(0)) await s.close();
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-      } finally {
-        await c.end();
-      }
+      await dropSchemas(schemas);
     },
   };
 }
 
-async function requirePostgres(): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL at ${maskUrl(PG_URL)} is not reachable (${(err as Error).message || String(err)}): ` +
-        'start it (e.g. `pg_ctlcluster 15 main start`) or set QTRADE_TEST_PG to a reachable database',
-    );
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
 
 async function logOf(store: Store, stream: string): Promise<OrderEvent[]> {
   const rows = await store.readEvents(stream);

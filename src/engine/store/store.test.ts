@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Candle } from '../candles/types.js';
 import { StoreError, UsageError } from '../errors.js';
@@ -10,11 +9,9 @@ import { openStore, parseStoreUrl } from './open.js';
 import { PostgresStore, maskUrl } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { EventRecord, Store } from './types.js';
+import { PG_URL, dropSchemas, requirePostgres, uniqueSchema } from '../../../test/helpers/pg.js';
 
-const PG_URL = process.env.QTRADE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const RUN = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-let schemaSeq = 0;
-const nextSchema = (): string => `qtrade_test_${RUN}_${++schemaSeq}`;
+const nextSchema = (): string => uniqueSchema('qtrade_test');
 
 function candle(openTime: number, over: Partial<Candle> = {}): Candle {
   return {
@@ -123,31 +120,7 @@ function postgresBackend(): Backend {
   };
 }
 
-async function dropSchemas(names: string[]): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    for (const s of names) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-  } finally {
-    await c.end();
-  }
-}
 
-/** CI starts PostgreSQL; when it is down, say so plainly instead of skipping. */
-async function requirePostgres(): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL at ${maskUrl(PG_URL)} is not reachable (${(err as Error).message || String(err)}): ` +
-        'start it (e.g. `pg_ctlcluster 15 main start`) or set QTRADE_TEST_PG to a reachable database',
-    );
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
 
 describe.each([
   { backend: sqliteBackend(), needs: async () => {} },
@@ -520,7 +493,7 @@ describe('PostgreSQL specifics', () => {
   it('masks the password when the server refuses the database', async () => {
     const url = new URL(PG_URL);
     url.password = 'Hunter2Secret';
-    url.pathname = `/qtrade_no_such_db_${RUN}`;
+    url.pathname = `/${uniqueSchema("qtrade_no_such_db")}`;
     const err = await openStore(url.toString()).then(
       () => undefined,
       (e: unknown) => e,
