@@ -22,8 +22,18 @@ export class IncompleteMinutes {
     for (let t = bucketOpen(afterTime, '1m'); t <= beforeTime; t += minute) this.minutes.add(t);
   }
 
-  /** True (once) when the minute opening at `openTime` is incomplete. */
+  /**
+   * True (once) when the minute opening at `openTime` is incomplete. Minutes close in order, so
+   * marks for earlier minutes (ones that had closed before their gap was known) are dropped.
+   */
   take(openTime: number): boolean {
-    return this.minutes.delete(openTime);
+    const hit = this.minutes.delete(openTime);
+    for (const t of this.minutes) if (t < openTime) this.minutes.delete(t);
+    return hit;
+  }
+
+  /** Minutes marked and not yet taken. */
+  get size(): number {
+    return this.minutes.size;
   }
 }

@@ -18,12 +18,34 @@ export function bypassesProxy(url: string, noProxy: string | undefined): boolean
     const entry = raw.trim().toLowerCase();
     if (!entry) continue;
     if (entry === '*') return true;
-    const [eHost, ePort] = entry.split(':') as [string, string | undefined];
+    const { host: eHost, port: ePort } = splitEntry(entry);
     if (ePort && ePort !== port) continue;
     const bare = eHost.replace(/^\*?\./, '');
     if (host === bare || host.endsWith(`.${bare}`)) return true;
   }
   return false;
+}
+
+/** A NO_PROXY entry's host and optional port: `host`, `host:port`, `::1`, `[::1]` or `[::1]:port`. */
+function splitEntry(entry: string): { host: string; port: string | undefined } {
+  if (entry.startsWith('[')) {
+    const close = entry.indexOf(']');
+    const rest = close === -1 ? '' : entry.slice(close + 1);
+    return { host: normalIpv6(entry.slice(1, close === -1 ? undefined : close)), port: rest.startsWith(':') ? rest.slice(1) : undefined };
+  }
+  // More than one colon: a bare IPv6 address, which cannot carry a port without brackets.
+  const first = entry.indexOf(':');
+  if (first !== entry.lastIndexOf(':')) return { host: normalIpv6(entry), port: undefined };
+  return first === -1 ? { host: entry, port: undefined } : { host: entry.slice(0, first), port: entry.slice(first + 1) };
+}
+
+/** An IPv6 address as URL prints it (`2001:db8:0::5` → `2001:db8::5`), so spellings compare equal. */
+function normalIpv6(addr: string): string {
+  try {
+    return new URL(`http://[${addr}]/`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return addr;
+  }
 }
 
 /** The proxy to use for `url`, or undefined for a direct connection. */

@@ -87,4 +87,52 @@ describe('TradeSequencer', () => {
     expect(out).toEqual([1, 4]);
     expect(seq.stats).toMatchObject({ gaps: 1, missing: 2 });
   });
+
+  it('a consumer that throws on one held trade loses none of the others', async () => {
+    const history = Array.from({ length: 30 }, (_, i) => trade(i));
+    const out: number[] = [];
+    const errors: string[] = [];
+    let thrown = false;
+    const seq = new TradeSequencer({
+      symbol: 'BTCUSDT',
+      emit: (t) => {
+        if (t.id === 4 && !thrown) {
+          thrown = true;
+          throw new Error('consumer failed');
+        }
+        out.push(t.id);
+      },
+      onError: (e) => errors.push((e as Error).message),
+      fetchFrom: async (fromId, limit) => history.filter((t) => t.id >= fromId).slice(0, limit),
+    });
+    seq.push(trade(1));
+    seq.push(trade(4)); // 2..3 missing: 4, 5 and 6 are held while they are fetched
+    seq.push(trade(5));
+    seq.push(trade(6));
+    await seq.settled();
+    seq.push(trade(7));
+    await seq.settled();
+    expect(out).toEqual([1, 2, 3, 5, 6, 7]);
+    expect(errors).toEqual(['consumer failed']);
+    expect(seq.stats).toMatchObject({ gaps: 1, filled: 2, missing: 0, duplicates: 0 });
+  });
+
+  it('a consumer that throws on a fetched trade does not turn the rest of the page into missing ids', async () => {
+    const history = Array.from({ length: 30 }, (_, i) => trade(i));
+    const out: number[] = [];
+    const seq = new TradeSequencer({
+      symbol: 'BTCUSDT',
+      emit: (t) => {
+        if (t.id === 2) throw new Error('consumer failed');
+        out.push(t.id);
+      },
+      onError: () => {},
+      fetchFrom: async (fromId, limit) => history.filter((t) => t.id >= fromId).slice(0, limit),
+    });
+    seq.push(trade(1));
+    seq.push(trade(5));
+    await seq.settled();
+    expect(out).toEqual([1, 3, 4, 5]);
+    expect(seq.stats).toMatchObject({ filled: 3, missing: 0 });
+  });
 });

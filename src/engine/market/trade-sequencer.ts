@@ -19,6 +19,7 @@ export interface SequencerOptions {
   /** A time mark queued behind the trades before it (e.g. an exchange kline closing a minute). */
   mark?: (time: number) => void;
   onGap?: (gap: TradeGap) => void;
+  /** A gap fetch that failed, or emit/mark throwing for a trade held back or fetched during a fill (the stream goes on). */
   onError?: (err: unknown) => void;
   pageSize?: number;
 }
@@ -128,7 +129,7 @@ export class TradeSequencer {
           filled++;
           next++;
           progressed = true;
-          this.opts.emit(t);
+          this.emitHeld(t);
         }
         if (!progressed) break;
       }
@@ -144,10 +145,24 @@ export class TradeSequencer {
     this.filling = false;
     while (this.queue.length > 0 && !this.filling) {
       const item = this.queue.shift()!;
-      if ('trade' in item) this.accept(item.trade);
-      else this.opts.mark?.(item.mark);
+      // A consumer failing on one held item must not strand the items behind it in the queue.
+      try {
+        if ('trade' in item) this.accept(item.trade);
+        else this.opts.mark?.(item.mark);
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
     }
     if (this.filling) return;
     this.idle = Promise.resolve();
+  }
+
+  /** Emits a fetched trade; a consumer error is reported, not taken for a failed fetch. */
+  private emitHeld(t: Trade): void {
+    try {
+      this.opts.emit(t);
+    } catch (err) {
+      this.opts.onError?.(err);
+    }
   }
 }

@@ -52,4 +52,21 @@ describe('kline files', () => {
     writeFileSync(q, ROWS[0]!.replace('15.07702000', '15.0770x'));
     await expect(all(q)).rejects.toThrow(/line 1: bad volume "15\.0770x"/);
   });
+
+  it('refuses counts and times that are not plain digits (no exponents, signs or spaces)', async () => {
+    const cols = ROWS[0]!.split(',');
+    const cases: Array<[number, string, RegExp]> = [
+      [8, '1.255e3', /line 1: bad count "1\.255e3"/],
+      [8, '-5', /line 1: bad count "-5"/],
+      [0, '1.7231613e12', /line 1: bad open_time "1\.7231613e12"/],
+    ];
+    let n = 10;
+    for (const [i, value, message] of cases) {
+      const row = [...cols];
+      row[i] = value;
+      const p = path.join(dir, `BTCUSDT-1m-2024-08-${n++}.csv`);
+      writeFileSync(p, row.join(',') + '\n');
+      await expect(all(p)).rejects.toThrow(message);
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { parseFixed, parseFixedBig } from '../../fixed.js';
 import { INTERVAL_MS, detectTimeUnit, isInterval, parseInterval, unitFactor } from '../../candles/intervals.js';
 import type { Candle, Interval } from '../../candles/types.js';
 import type { Instrument } from '../types.js';
+import { parseDigits } from './fields.js';
 import { readLines } from './lines.js';
 import { instrumentFor, intervalFromFileName, symbolFromFileName } from './trade-files.js';
 
@@ -82,8 +83,8 @@ export async function* readKlineFile(file: string, opts: KlineFileOptions = {}):
     }
   };
   const int = (s: string | undefined, lineNo: number, field: string): number => {
-    const n = Number(s);
-    if (s === undefined || s === '' || !Number.isSafeInteger(n)) throw bad(lineNo, field, s);
+    const n = parseDigits(s);
+    if (n === undefined) throw bad(lineNo, field, s);
     return n;
   };
 

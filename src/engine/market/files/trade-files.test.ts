@@ -153,4 +153,28 @@ describe('trade files', () => {
     await expect(all(zip)).rejects.toThrow(ParseError);
     await expect(all(path.join(dir, 'missing-aggTrades-x.csv'))).rejects.toThrow(/cannot open/);
   });
+
+  it('refuses ids and times that are empty or not plain digits instead of reading them as numbers', async () => {
+    const row = (f: (cols: string[]) => void): string => {
+      const cols = '1,61837.63,0.1,1,1,1723161255343,True,True'.split(',');
+      f(cols);
+      return cols.join(',');
+    };
+    const cases: Array<[string, string]> = [
+      [row((c) => (c[5] = '')), 'line 2: bad time "" '],
+      [row((c) => (c[0] = '1e3')), 'line 2: bad agg_id "1e3"'],
+      [row((c) => (c[4] = '0x2')), 'line 2: bad last_id "0x2"'],
+      [row((c) => (c[3] = ' 1')), 'line 2: bad first_id " 1"'],
+      [row((c) => (c[5] = '1723161255343.5')), 'line 2: bad time "1723161255343.5"'],
+    ];
+    let n = 20;
+    for (const [bad, message] of cases) {
+      const p = put(`BTCUSDT-aggTrades-2024-08-${n++}.csv`, `${AGG.split('\n')[0]}\n${bad}\n`);
+      const err = await all(p).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ParseError);
+      expect((err as Error).message).toContain(message.trimEnd());
+    }
+    const trades = put('BTCUSDT-trades-2024-08-20.csv', '5,61837.63,0.1,6.18,,True,True\n');
+    await expect(all(trades)).rejects.toThrow(/BTCUSDT-trades-2024-08-20\.csv line 1: bad time ""/);
+  });
 });

@@ -5,6 +5,7 @@ import { detectTimeUnit } from '../../candles/intervals.js';
 import { bundledInstruments } from '../bundled-instruments.js';
 import { wireInstrument } from '../instruments.js';
 import type { Instrument, TimeUnit, Trade } from '../types.js';
+import { parseDigits } from './fields.js';
 import { readLines, type LineBatch } from './lines.js';
 
 /** What a market-data file holds. */
@@ -142,8 +143,8 @@ function csvParser(file: string, kind: 'aggTrades' | 'trades', inst: Instrument)
       f[i] = line.slice(start, end);
       start = end + 1;
     }
-    const id = +f[0]!;
-    if (!Number.isSafeInteger(id)) throw rowError(file, lineNo, names[0]!, f[0]);
+    const id = parseDigits(f[0]);
+    if (id === undefined) throw rowError(file, lineNo, names[0]!, f[0]);
     let price: number;
     let qty: number;
     try {
@@ -160,14 +161,16 @@ function csvParser(file: string, kind: 'aggTrades' | 'trades', inst: Instrument)
     let lastId = id;
     let ti = 4;
     if (aggs) {
-      firstId = +f[3]!;
-      lastId = +f[4]!;
-      if (!Number.isSafeInteger(firstId)) throw rowError(file, lineNo, 'first_id', f[3]);
-      if (!Number.isSafeInteger(lastId) || lastId < firstId) throw rowError(file, lineNo, 'last_id', f[4]);
+      const first = parseDigits(f[3]);
+      const last = parseDigits(f[4]);
+      if (first === undefined) throw rowError(file, lineNo, 'first_id', f[3]);
+      if (last === undefined || last < first) throw rowError(file, lineNo, 'last_id', f[4]);
+      firstId = first;
+      lastId = last;
       ti = 5;
     }
-    const time = +f[ti]!;
-    if (!Number.isSafeInteger(time) || time < 0) throw rowError(file, lineNo, 'time', f[ti]);
+    const time = parseDigits(f[ti]);
+    if (time === undefined) throw rowError(file, lineNo, 'time', f[ti]);
     const bm = parseBool(f[ti + 1]);
     if (bm === undefined) throw rowError(file, lineNo, 'is_buyer_maker', f[ti + 1]);
     return { symbol, id, price, qty, firstId, lastId, time, buyerMaker: bm };

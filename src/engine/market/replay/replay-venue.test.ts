@@ -227,6 +227,20 @@ describe('ReplayVenue pacing, filters and REST answers', () => {
     expect(c.events.map((e) => e.r)).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3, 1]);
   });
 
+  it('keeps one copy of the recorded REST replies however often it loops', async () => {
+    const p = await smallRecording('loop-rest.jsonl', [1, 2, 3]);
+    const venue = new ReplayVenue({ path: p, instruments, speed: 'max', loop: true });
+    const c = collector((_ev, n) => {
+      if (n === 30) void venue.stop();
+    });
+    await venue.start(['BTCUSDT'], ['aggTrade'], c.sink);
+    await venue.done;
+    const kept = (venue as unknown as { aggReplies: Map<string, unknown[]> }).aggReplies;
+    expect(kept.get('BTCUSDT')).toHaveLength(1);
+    const last = (c.events.at(-1)!.ev as { trade: Trade }).trade;
+    expect((await venue.aggTradesFrom('BTCUSDT', last.id + 1, 2)).map((t) => t.id)).toEqual([last.id + 1, last.id + 2]);
+  });
+
   it('stop() interrupts a long wait', async () => {
     const p = await smallRecording('wait.jsonl', [0, 3_600_000]);
     const venue = new ReplayVenue({ path: p, instruments, speed: 1 });
@@ -235,6 +249,19 @@ describe('ReplayVenue pacing, filters and REST answers', () => {
     while (c.events.length === 0) await new Promise((r) => setTimeout(r, 5));
     await venue.stop();
     await venue.done;
+    expect(c.events).toHaveLength(1);
+  });
+
+  it('stop() leaves no pacing timer behind that would keep the process alive', async () => {
+    const p = await smallRecording('wait-timer.jsonl', [0, 3_600_000, 3_600_001]);
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const venue = new ReplayVenue({ path: p, instruments, speed: 1 });
+    const c = collector();
+    const before = timers();
+    await venue.start(['BTCUSDT'], ['aggTrade'], c.sink);
+    while (timers() === before) await new Promise((r) => setImmediate(r)); // waiting out the recorded hour
+    await venue.stop();
+    expect(timers()).toBe(before);
     expect(c.events).toHaveLength(1);
   });
 

@@ -65,6 +65,8 @@ export class ReplayVenue implements MarketVenue {
   private rejectDone!: (err: unknown) => void;
   private stopped = false;
   private wakeStop: (() => void) | undefined;
+  /** The pacing wait in progress; stop() clears it, or a long recorded pause would keep the process alive. */
+  private pacingTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly stopSignal: Promise<void>;
   private started = false;
   private symbols = new Set<string>();
@@ -76,6 +78,8 @@ export class ReplayVenue implements MarketVenue {
   private readonly streamCache = new Map<string, StreamInfo>();
   private readonly aggReplies = new Map<string, unknown[]>();
   private fullAggScan: Promise<void> | undefined;
+  /** Every recorded aggTrades reply is in aggReplies (a full scan or pass was made): later passes add none again. */
+  private aggRepliesComplete = false;
   private delivered = 0;
 
   constructor(opts: ReplayVenueOptions) {
@@ -93,7 +97,7 @@ export class ReplayVenue implements MarketVenue {
       };
     } else {
       this.now = opts.now ?? (() => performance.now());
-      this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+      this.sleep = opts.sleep ?? ((ms) => this.wallSleep(ms));
     }
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -145,6 +149,8 @@ export class ReplayVenue implements MarketVenue {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.pacingTimer);
+    this.pacingTimer = undefined;
     this.wakeStop?.();
     if (!this.started) this.resolveDone();
     await this.done.catch(() => {});
@@ -194,6 +200,7 @@ export class ReplayVenue implements MarketVenue {
       }
     }
     for (const [sym, list] of seen) this.aggReplies.set(sym, list);
+    this.aggRepliesComplete = true;
   }
 
   private instrument(sym: string): Instrument {
@@ -227,7 +234,17 @@ export class ReplayVenue implements MarketVenue {
         }
         this.deliver(JSON.stringify(line.frame), line.r);
       }
+      this.aggRepliesComplete = true;
     } while (this.opts.loop && !this.stopped);
+  }
+
+  private wallSleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.pacingTimer = setTimeout(() => {
+        this.pacingTimer = undefined;
+        resolve();
+      }, ms);
+    });
   }
 
   private deliver(text: string, r: number): void {
@@ -253,7 +270,7 @@ export class ReplayVenue implements MarketVenue {
     const { path, symbol } = restSymbol(line.rest);
     if (!symbol) return;
     if (path.endsWith('/depth')) this.deliverSnapshot(symbol, line.body, line.r);
-    else if (path.endsWith('/aggTrades')) {
+    else if (path.endsWith('/aggTrades') && !this.aggRepliesComplete) {
       const list = this.aggReplies.get(symbol) ?? [];
       list.push(line.body);
       this.aggReplies.set(symbol, list);
