@@ -420,3 +420,31 @@ describe('qtrade history (built CLI)', () => {
     expect(missing.stderr).toMatch(/no such file/);
   });
 });
+
+describe('importFile on a recording', () => {
+  it('stores exactly the candles a replay of it stores: the joined and the cut-off minutes are left out', async () => {
+    const rec = path.join(ROOT, 'fixtures/recordings/generated-btcusdt-aggtrades.jsonl.gz');
+    const { dir, cleanup } = tempDir();
+    try {
+      const replayed = await runCli(['--data-dir', dir, '--store', `sqlite:${dir}/replay.db`, 'replay', rec, '--speed', 'max', '--json']);
+      expect(replayed.code).toBe(0);
+      const fromReplay = new SqliteStore(path.join(dir, 'replay.db'));
+      const imported = new SqliteStore(path.join(dir, 'import.db'));
+      await fromReplay.migrate();
+      await imported.migrate();
+      try {
+        const r = await importFile(rec, imported);
+        expect(r.incomplete).toBe(2);
+        const want = await fromReplay.candles({ symbol: 'BTCUSDT', interval: '1m' });
+        expect(want.length).toBeGreaterThan(5);
+        expect(await imported.candles({ symbol: 'BTCUSDT', interval: '1m' })).toEqual(want);
+        expect(r.candles).toBe(want.length);
+      } finally {
+        await fromReplay.close();
+        await imported.close();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+});

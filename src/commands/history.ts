@@ -124,7 +124,8 @@ export function register(program: Command): void {
             if (!opts.json) {
               const range = r.first === undefined ? 'no candles' : `${utcTime(r.first)} → ${utcTime(r.last!)} UTC`;
               const from = r.kind === 'klines' ? '' : ` from ${r.trades} trades`;
-              out.line(`${file}: ${r.candles} ${r.symbol} ${r.interval ?? ''} candles${from}, ${range}`.replace(/ {2,}/g, ' '));
+              const left = r.incomplete > 0 ? `; ${r.incomplete} incomplete minute${r.incomplete === 1 ? '' : 's'} left out` : '';
+              out.line(`${file}: ${r.candles} ${r.symbol} ${r.interval ?? ''} candles${from}, ${range}${left}`.replace(/ {2,}/g, ' '));
             }
           }
         } finally {

@@ -119,7 +119,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'QTRADE_CANDLES_GRACE_MS',
     type: 'number',
     default: 0,
-    description: 'How long a minute stays open for late trades after a later trade arrives (ms)',
+    description: 'How long a minute stays open for its trades after Binance\'s closed kline passes it (ms); a later trade closes it at once',
     check: (v) => {
       if (!/^\d+$/.test(v) || Number(v) > 60_000) throw new UsageError(`candles.graceMs must be an integer 0..60000, got "${v}"`);
     },

@@ -17,7 +17,7 @@ export interface KernelOptions {
   instruments: Instruments;
   store?: Store;
   bus?: Bus;
-  /** Extra time a minute stays open after a later trade (ms). */
+  /** Extra time a minute stays open after the exchange's closed kline passes it (ms); a later trade closes it at once. */
   candleGraceMs?: number;
   /** Publish partial candle updates (the TUI wants them; batch jobs do not). */
   partialCandles?: boolean;
@@ -180,7 +180,7 @@ export class Kernel {
         if (g.filled < g.toId - g.fromId + 1) incomplete.onUnfilledGap(g.afterTime, g.beforeTime);
         this.bus.publish('feed.gap', g);
       },
-      onError: (err) => this.bus.publish('feed.error', { message: `gap fill failed for ${instrument.symbol}: ${(err as Error).message}` }),
+      onError: (err) => this.bus.publish('feed.error', { message: `${instrument.symbol} trade pipeline: ${(err as Error).message}` }),
     });
     const pipeline: SymbolPipeline = { sequencer, synth, ours: new Map(), theirs: new Map(), incomplete };
     this.pipelines.set(instrument.symbol, pipeline);

@@ -1,3 +1,4 @@
+import { IncompleteMinutes } from '../candles/incomplete.js';
 import { INTERVAL_MS, detectTimeUnit, toMs } from '../candles/intervals.js';
 import { CandleSynthesizer } from '../candles/synthesizer.js';
 import type { Candle, Interval } from '../candles/types.js';
@@ -227,6 +228,11 @@ export interface ImportSummary {
   trades: number;
   first: number | undefined;
   last: number | undefined;
+  /**
+   * Minutes left out because the file cannot have all their trades: a recording's first (joined
+   * part-way) and last (cut off) minutes, and minutes a jump in trade ids touches.
+   */
+  incomplete: number;
   interrupted: boolean;
 }
 
@@ -255,6 +261,7 @@ export async function importFile(file: string, store: Store, opts: ImportOptions
     trades: 0,
     first: undefined,
     last: undefined,
+    incomplete: 0,
     interrupted: false,
   };
   let buffer: Candle[] = [];
@@ -289,9 +296,31 @@ export async function importFile(file: string, store: Store, opts: ImportOptions
 
   const tf = await openTradeFile(file, { kind, ...(opts.symbol ? { symbol: opts.symbol } : {}), ...(instrument ? { instrument } : {}) });
   summary.symbol = tf.symbol;
-  const synth = new CandleSynthesizer({ instrument: tf.instrument, unit: tf.unit, onClosed: (c) => buffer.push(inMs(c)) });
+  // A recording starts and stops mid-minute; a data.binance.vision file spans whole UTC days.
+  const recording = kind === 'jsonl';
+  const incomplete = new IncompleteMinutes();
+  let lastId = -1;
+  let lastTime = 0;
+  const synth = new CandleSynthesizer({
+    instrument: tf.instrument,
+    unit: tf.unit,
+    onClosed: (c) => {
+      const m = inMs(c);
+      if (incomplete.take(m.openTime)) summary.incomplete++;
+      else buffer.push(m);
+    },
+  });
   for await (const trades of tf.batches()) {
-    for (const t of trades) synth.add(t);
+    for (const t of trades) {
+      const ms = toMs(t.time, tf.unit);
+      if (recording) incomplete.onTrade(ms);
+      if (lastId >= 0 && t.id > lastId + 1) incomplete.onUnfilledGap(lastTime, ms);
+      if (t.id > lastId) {
+        lastId = t.id;
+        lastTime = ms;
+      }
+      synth.add(t);
+    }
     summary.trades += trades.length;
     if (buffer.length >= batchSize) {
       await write();
@@ -301,7 +330,11 @@ export async function importFile(file: string, store: Store, opts: ImportOptions
       }
     }
   }
-  synth.flush();
+  if (recording) {
+    if (synth.current()) summary.incomplete++;
+  } else {
+    synth.flush();
+  }
   await write();
   return summary;
 }
