@@ -8,6 +8,7 @@ describe('fixed-point parsing and printing', () => {
     expect(parseFixed('12', 3)).toBe(12000);
     expect(parseFixed('-0.5', 1)).toBe(-5);
     expect(parseFixed('.5', 1)).toBe(5);
+    expect(Object.is(parseFixed('-0', 2), 0)).toBe(true);
   });
 
   it('refuses to round away a non-zero digit beyond the scale', () => {

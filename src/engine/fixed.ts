@@ -65,7 +65,7 @@ export function parseFixed(s: string, scale: number): number {
   if (frac === -1) frac = 0;
   if (frac < scale) raw *= pow10(scale - frac);
   if (!Number.isSafeInteger(raw)) throw new ParseError(`"${s}" is too large for scale ${scale}`);
-  return neg ? -raw : raw;
+  return neg && raw !== 0 ? -raw : raw;
 }
 
 /** Like parseFixed, for values beyond 2^53 (totals, balances). */

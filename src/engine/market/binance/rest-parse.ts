@@ -64,6 +64,8 @@ function bool(v: unknown, what: string): boolean {
 
 function decimal<T>(v: unknown, what: string, parse: (s: string) => T): T {
   const s = str(v, what);
+  // Prices, quantities and amounts Binance sends are never negative; a sign means a broken reply.
+  if (s.startsWith('-')) throw new ParseError(`${what}: negative value "${s}"`, { hint: HINT });
   try {
     return parse(s);
   } catch (err) {
