@@ -15,22 +15,13 @@ import { CandleSynthesizer } from '../dist/src/engine/candles/synthesizer.js';
 import { parseFixed } from '../dist/src/engine/fixed.js';
 import { decodeFrame } from '../dist/src/engine/market/binance/parse.js';
 import { bundledInstruments } from '../dist/src/engine/market/bundled-instruments.js';
+import { prng, rounds, table } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const timeRounds = (cases) => rounds(cases, ROUNDS);
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 300_000);
 const TRADES = Number(process.env.BENCH_TRADES ?? 1_000_000);
 
-/** Deterministic PRNG (mulberry32), so every run measures the same data. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A BTCUSDT-like tape: price random walk on a 0.01 tick, quantities on a 0.00001 step with a
@@ -68,39 +59,6 @@ function frames(n) {
   );
 }
 
-function rate(count, fn) {
-  const t0 = process.hrtime.bigint();
-  const sink = fn();
-  const ns = Number(process.hrtime.bigint() - t0);
-  return { perSec: (count / ns) * 1e9, sink };
-}
-
-function fmtRate(x) {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`;
-}
-
-function table(title, rows) {
-  const head = ['case', 'rate', 'ratio'];
-  const body = rows.map((r) => [r.name, fmtRate(r.rate), r.ratio]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  console.log(title);
-  console.log(`| ${head.map((h, i) => h.padEnd(w[i])).join(' | ')} |`);
-  console.log(`|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|')}|`);
-  for (const b of body) console.log(`| ${b.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`);
-  console.log('');
-}
-
-function rounds(cases) {
-  const rates = cases.map(() => []);
-  for (let r = 0; r < ROUNDS + 1; r++) {
-    cases.forEach((c, i) => {
-      const { perSec } = rate(c.count, c.fn);
-      if (r > 0) rates[i].push(perSec); // round 0 is warm-up
-    });
-  }
-  return rates.map((xs) => Math.max(...xs));
-}
-
 // ---------------------------------------------------------------- (1) frames → candles
 {
   const instruments = bundledInstruments();
@@ -121,7 +79,7 @@ function rounds(cases) {
     synth.flush();
     return synth;
   };
-  const [parse, ours] = rounds([
+  const [parse, ours] = timeRounds([
     { count: fs.length, fn: parseOnly },
     { count: fs.length, fn: pipeline },
   ]);
@@ -222,7 +180,7 @@ function rounds(cases) {
   }
   if (maxRel > 1e-9) throw new Error(`volumes differ by ${maxRel}`);
 
-  const [o, o1, c, cb, f] = rounds([
+  const [o, o1, c, cb, f] = timeRounds([
     { count: trades.length, fn: ours },
     { count: trades.length, fn: oursOneByOne },
     { count: trades.length, fn: theirs },

@@ -13,21 +13,12 @@
 import * as ti from 'technicalindicators';
 import * as ts from 'trading-signals';
 import { EMA, RSI, SMA } from '../dist/src/engine/strategy/indicators/index.js';
+import { prng, rounds, table } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const timeRounds = (cases) => rounds(cases, ROUNDS);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1_000_000);
 
-/** Deterministic PRNG (mulberry32), so every run measures the same data. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 1m closes of a BTCUSDT-like random walk on a 0.01 tick, as plain numbers (what every library takes). */
 function closes(n, seed) {
@@ -39,39 +30,6 @@ function closes(n, seed) {
     out[i] = raw / 100;
   }
   return out;
-}
-
-function rate(count, fn) {
-  const t0 = process.hrtime.bigint();
-  const sink = fn();
-  const ns = Number(process.hrtime.bigint() - t0);
-  return { perSec: (count / ns) * 1e9, sink };
-}
-
-function fmtRate(x) {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`;
-}
-
-function table(title, rows) {
-  const head = ['case', 'rate', 'ratio'];
-  const body = rows.map((r) => [r.name, fmtRate(r.rate), r.ratio]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  console.log(title);
-  console.log(`| ${head.map((h, i) => h.padEnd(w[i])).join(' | ')} |`);
-  console.log(`|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|')}|`);
-  for (const b of body) console.log(`| ${b.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`);
-  console.log('');
-}
-
-function rounds(cases) {
-  const rates = cases.map(() => []);
-  for (let r = 0; r < ROUNDS + 1; r++) {
-    cases.forEach((c, i) => {
-      const { perSec } = rate(c.count, c.fn);
-      if (r > 0) rates[i].push(perSec); // round 0 is warm-up
-    });
-  }
-  return rates.map((xs) => Math.max(...xs));
 }
 
 const xs = closes(UPDATES, 42);
@@ -209,7 +167,7 @@ for (const spec of SPECS) {
   const [ma, sa] = spec.ts;
   const [mb, sb] = spec.ti;
   const worst = spec.check(all(mo(), so), all(ma(), sa), all(mb(), sb));
-  const [rTs, rTi, rOurs, rBare] = rounds([
+  const [rTs, rTi, rOurs, rBare] = timeRounds([
     { count: n, fn: timed(ma, sa) },
     { count: n, fn: timed(mb, sb) },
     { count: n, fn: timed(mo, so) },

@@ -33,6 +33,7 @@ import { OrderService } from '../dist/src/engine/orders/service.js';
 import { SqliteStore } from '../dist/src/engine/store/sqlite.js';
 import { RiskEngine, emptyLimits, riskPreTrade, setLimit } from '../dist/src/engine/risk/index.js';
 import { Bus } from '../dist/src/engine/bus.js';
+import { prng } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200_000);
@@ -40,17 +41,6 @@ const DURABLE_ROUNDS = Number(process.env.BENCH_DURABLE_ROUNDS ?? 3);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 512);
 const T0 = Date.parse('2024-08-08T12:00:00Z');
 const MID = 6_000_000; // 60000.00 at priceScale 2
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** ops: {k:'limit'|'market'|'cancel', side, qty (raw, 8 dp), price (raw, 2 dp), target} plus market data. */
 function stream(n, seed) {

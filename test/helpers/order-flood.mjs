@@ -18,6 +18,7 @@
 // After `slowAfter` acknowledgements it continues in small groups with short pauses, so a test that
 // kills it after a few thousand acknowledgements reliably does so while it is still flooding.
 import { LocalOrderBook } from '../../dist/src/engine/market/orderbook.js';
+import { Rng } from '../../dist/src/engine/market/replay/generator.js';
 import { bundledMarket } from '../../dist/src/engine/orders/bundled-filters.js';
 import { parseAmount } from '../../dist/src/engine/orders/amounts.js';
 import { OrderService } from '../../dist/src/engine/orders/service.js';
@@ -34,17 +35,8 @@ const SLOW_AFTER = Number(slowArg ?? 3_000);
 const INITIAL = { USDT: parseAmount('50000000'), BTC: parseAmount('1000') };
 const T0 = Date.parse('2024-08-08T12:00:00Z');
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = prng(Number(seedArg ?? 7));
+const rng = new Rng(Number(seedArg ?? 7));
+const rnd = () => rng.next();
 
 function bookAt(mid, id) {
   const b = new LocalOrderBook('BTCUSDT');
