@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../engine/errors.js';
 import { isChannel, parseChannels, parseDuration, parseLimit, parseSpeed, parseSymbols, parseTime } from './args.js';
+import { expectUsageError } from '../../test/helpers/expect-error.js';
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('parseTime', () => {
   it('parses dates as UTC and refuses days that do not exist', () => {
@@ -31,7 +23,7 @@ describe('parseTime', () => {
   });
 
   it('names the flag and the input, with one hint', () => {
-    const e = usageError(() => parseTime('last tuesday', '--to'));
+    const e = expectUsageError(() => parseTime('last tuesday', '--to'));
     expect(e.message).toBe('--to "last tuesday" is not a date or time');
     expect(e.hint).toMatch(/epoch milliseconds/);
     for (const bad of ['', '2023-02-29', '2024-08-08T25:00', '2024-08-08T23:55+5', '1723161300', '-1723161300000']) {
@@ -79,7 +71,7 @@ describe('parseChannels', () => {
   });
 
   it('refuses unknown channels and an empty list, listing the valid ones', () => {
-    const e = usageError(() => parseChannels('aggTrade,aggTrades'));
+    const e = expectUsageError(() => parseChannels('aggTrade,aggTrades'));
     expect(e.message).toBe('unknown channel "aggTrades"');
     expect(e.hint).toContain('bookTicker');
     expect(() => parseChannels(' , ')).toThrow(/--channels names no channel/);

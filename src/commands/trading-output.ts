@@ -17,10 +17,9 @@ const jsonQty = (raw: number, inst: Instrument): string => formatFixed(raw, inst
 /** Binance echoes GTC for types without a time in force. */
 const tifOf = (o: Order): string => o.timeInForce ?? 'GTC';
 
-/** POST /api/v3/order (newOrderRespType FULL). */
-export function orderResponseJson(o: Order, inst: Instrument, fills: readonly Fill[]): Record<string, unknown> {
+/** The order fields POST /api/v3/order and DELETE /api/v3/order answer with, in Binance's order. */
+function ackFields(o: Order, inst: Instrument): Record<string, unknown> {
   return {
-    symbol: o.symbol,
     orderId: o.orderId,
     orderListId: -1,
     clientOrderId: o.clientOrderId,
@@ -35,6 +34,14 @@ export function orderResponseJson(o: Order, inst: Instrument, fills: readonly Fi
     type: o.type,
     side: o.side,
     ...(o.stopPrice !== 0 ? { stopPrice: jsonPrice(o.stopPrice, inst) } : {}),
+  };
+}
+
+/** POST /api/v3/order (newOrderRespType FULL). */
+export function orderResponseJson(o: Order, inst: Instrument, fills: readonly Fill[]): Record<string, unknown> {
+  return {
+    symbol: o.symbol,
+    ...ackFields(o, inst),
     workingTime: o.workingTime,
     selfTradePreventionMode: 'NONE',
     fills: fills.map((f) => ({
@@ -75,25 +82,7 @@ export function orderJson(o: Order, inst: Instrument): Record<string, unknown> {
 
 /** DELETE /api/v3/order (and each entry of DELETE /api/v3/openOrders). */
 export function cancelJson(o: Order, inst: Instrument): Record<string, unknown> {
-  return {
-    symbol: o.symbol,
-    origClientOrderId: o.clientOrderId,
-    orderId: o.orderId,
-    orderListId: -1,
-    clientOrderId: o.clientOrderId,
-    transactTime: o.updateTime,
-    price: jsonPrice(o.price, inst),
-    origQty: jsonQty(o.origQty, inst),
-    executedQty: jsonQty(o.executedQty, inst),
-    origQuoteOrderQty: formatAmount(o.origQuoteOrderQty),
-    cummulativeQuoteQty: formatAmount(o.cumQuote),
-    status: o.status,
-    timeInForce: tifOf(o),
-    type: o.type,
-    side: o.side,
-    ...(o.stopPrice !== 0 ? { stopPrice: jsonPrice(o.stopPrice, inst) } : {}),
-    selfTradePreventionMode: 'NONE',
-  };
+  return { symbol: o.symbol, origClientOrderId: o.clientOrderId, ...ackFields(o, inst), selfTradePreventionMode: 'NONE' };
 }
 
 /** GET /api/v3/myTrades. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ParseError, UsageError } from '../errors.js';
+import { ParseError } from '../errors.js';
 import { parseAmount } from '../orders/amounts.js';
 import { groupThousands } from './format.js';
 import {
@@ -14,16 +14,8 @@ import {
   setLimit,
   type RiskLimits,
 } from './limits.js';
+import { expectUsageError } from '../../../test/helpers/expect-error.js';
 
-function usage(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('parseLimitValue / formatLimitValue', () => {
   it('parses every key exactly', () => {
@@ -55,20 +47,20 @@ describe('parseLimitValue / formatLimitValue', () => {
   });
 
   it('rejects bad values with a UsageError that names the form', () => {
-    const e1 = usage(() => parseLimitValue('maxOrderNotional', '10,000'));
+    const e1 = expectUsageError(() => parseLimitValue('maxOrderNotional', '10,000'));
     expect(e1.message).toBe('invalid maxOrderNotional "10,000": not a plain decimal with at most 16 decimals (no separators or units)');
     expect(e1.hint).toBe('maxOrderNotional takes a quote amount per order, e.g. `qtrade risk set maxOrderNotional 10000`; "off" removes it');
-    expect(usage(() => parseLimitValue('maxOrderNotional', '0')).message).toBe('invalid maxOrderNotional "0": must be greater than 0');
-    expect(usage(() => parseLimitValue('dailyLossLimit', '-5')).message).toBe('invalid dailyLossLimit "-5": must be greater than 0');
-    expect(usage(() => parseLimitValue('maxOpenOrders', '2.5')).message).toBe('invalid maxOpenOrders "2.5": must be a whole number of orders');
-    expect(usage(() => parseLimitValue('orderRate', '10')).message).toBe(
+    expect(expectUsageError(() => parseLimitValue('maxOrderNotional', '0')).message).toBe('invalid maxOrderNotional "0": must be greater than 0');
+    expect(expectUsageError(() => parseLimitValue('dailyLossLimit', '-5')).message).toBe('invalid dailyLossLimit "-5": must be greater than 0');
+    expect(expectUsageError(() => parseLimitValue('maxOpenOrders', '2.5')).message).toBe('invalid maxOpenOrders "2.5": must be a whole number of orders');
+    expect(expectUsageError(() => parseLimitValue('orderRate', '10')).message).toBe(
       'invalid orderRate "10": expected COUNT/WINDOW such as 10/1s, 100/1m or 5/500ms',
     );
-    expect(usage(() => parseLimitValue('orderRate', '0/1s')).message).toBe('invalid orderRate "0/1s": the count must be at least 1');
-    expect(usage(() => parseLimitValue('orderRate', '5/25h')).message).toBe('invalid orderRate "5/25h": the window must be between 1ms and 24h');
-    expect(usage(() => parseLimitValue('orderRate', '5/0s')).message).toBe('invalid orderRate "5/0s": the window must be between 1ms and 24h');
-    expect(usage(() => parseLimitValue('priceBandPct', '0.00001')).message).toBe('invalid priceBandPct "0.00001": not a percentage with at most 4 decimals');
-    expect(usage(() => parseLimitValue('priceBandPct', '0')).message).toBe('invalid priceBandPct "0": must be greater than 0');
+    expect(expectUsageError(() => parseLimitValue('orderRate', '0/1s')).message).toBe('invalid orderRate "0/1s": the count must be at least 1');
+    expect(expectUsageError(() => parseLimitValue('orderRate', '5/25h')).message).toBe('invalid orderRate "5/25h": the window must be between 1ms and 24h');
+    expect(expectUsageError(() => parseLimitValue('orderRate', '5/0s')).message).toBe('invalid orderRate "5/0s": the window must be between 1ms and 24h');
+    expect(expectUsageError(() => parseLimitValue('priceBandPct', '0.00001')).message).toBe('invalid priceBandPct "0.00001": not a percentage with at most 4 decimals');
+    expect(expectUsageError(() => parseLimitValue('priceBandPct', '0')).message).toBe('invalid priceBandPct "0": must be greater than 0');
   });
 
   it('round-trips any value through its canonical string', () => {
@@ -108,21 +100,21 @@ describe('setLimit', () => {
   });
 
   it('names the valid keys for an unknown one', () => {
-    const e = usage(() => setLimit(emptyLimits(), 'maxNotional', '5'));
+    const e = expectUsageError(() => setLimit(emptyLimits(), 'maxNotional', '5'));
     expect(e.message).toBe('unknown risk limit "maxNotional"');
     expect(e.hint).toBe(
       'valid keys: maxOrderNotional (quote amount per order, e.g. 10000), maxPositionQty (base quantity, needs --symbol, e.g. 0.5), ' +
         'maxPositionNotional (quote amount, e.g. 50000), maxOpenOrders (orders, e.g. 20), orderRate (orders per window (ms, s, m, h), e.g. 10/1s), ' +
         'priceBandPct (percent from the last trade, e.g. 5), dailyLossLimit (quote amount of realized loss per UTC day, e.g. 1000)',
     );
-    expect(usage(() => setLimit(emptyLimits(), 'toString', '5')).message).toBe('unknown risk limit "toString"');
+    expect(expectUsageError(() => setLimit(emptyLimits(), 'toString', '5')).message).toBe('unknown risk limit "toString"');
   });
 
   it('refuses maxPositionQty without a symbol, and a malformed symbol', () => {
-    const e = usage(() => setLimit(emptyLimits(), 'maxPositionQty', '1'));
+    const e = expectUsageError(() => setLimit(emptyLimits(), 'maxPositionQty', '1'));
     expect(e.message).toBe('maxPositionQty is per symbol (base quantity, needs --symbol)');
     expect(e.hint).toBe('add --symbol, e.g. `qtrade risk set maxPositionQty 0.5 --symbol BTCUSDT`');
-    expect(usage(() => setLimit(emptyLimits(), 'maxOpenOrders', '1', 'BTC/USDT')).message).toBe('invalid symbol "BTC/USDT"');
+    expect(expectUsageError(() => setLimit(emptyLimits(), 'maxOpenOrders', '1', 'BTC/USDT')).message).toBe('invalid symbol "BTC/USDT"');
   });
 
   it('lists the limits for `risk show`, global first', () => {
