@@ -1,0 +1,340 @@
+import { Bus } from '../bus.js';
+import type { Candle, Interval } from '../candles/types.js';
+import { INTERVAL_MS } from '../candles/intervals.js';
+import { SimClock, type Clock } from '../clock.js';
+import { UsageError } from '../errors.js';
+import { parseFixed } from '../fixed.js';
+import { createKernel } from '../kernel.js';
+import type { Instruments } from '../market/instruments.js';
+import { readRecordingHeader } from '../market/replay/recording.js';
+import { ReplayVenue } from '../market/replay/replay-venue.js';
+import type { Channel } from '../market/source.js';
+import type { Instrument, Trade } from '../market/types.js';
+import { scalesOf } from '../orders/amounts.js';
+import { bundledMarket } from '../orders/bundled-filters.js';
+import type { OrderEvent } from '../orders/events.js';
+import type { FeeSchedule, FeeScheduleOptions } from '../orders/fees.js';
+import type { FilterSet } from '../orders/filters.js';
+import type { BookView } from '../orders/matching.js';
+import { PaperEngine } from '../orders/paper-engine.js';
+import type { Amount, Balance, Fill, Order } from '../orders/types.js';
+import { riskPreTrade, type RiskEngine } from '../risk/index.js';
+import type { LogEntry, StrategyDefinition } from './api.js';
+import { SyntheticBook, candlePrints, type SyntheticBookOptions } from './market-model.js';
+import { EquityRecorder, computeMetrics, type EquityPoint, type Metrics } from './metrics.js';
+import type { ParamSchema } from './params.js';
+import { StrategyRunner, type RunnerError, type RunnerSnapshot, type RunnerStatus } from './runner.js';
+import { withPreTrade, type OrderSink } from './sink.js';
+import { TradeStreamVenue } from './trade-venue.js';
+
+// ---------------------------------------------------------------------------------------------
+// Wiring shared by every driver: backtests and paper trading call the same function.
+
+export interface AttachOptions {
+  bus: Bus;
+  clock: Clock;
+  orders: OrderSink;
+  instrument: Instrument;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  strategy: StrategyDefinition<any>;
+  params?: Record<string, unknown>;
+  interval?: Interval;
+  id?: string;
+  /**
+   * For feeds without depth: a SyntheticBook moved to every trade's price and handed to
+   * `onBook` (PaperEngine.onBook, or `(b) => service.onBook(symbol, b)`), so market orders have
+   * a book to walk. Leave unset when the feed carries depth.
+   */
+  syntheticBook?: { options: Omit<SyntheticBookOptions, 'instrument'>; onBook: (book: BookView) => void };
+  restore?: Pick<RunnerSnapshot, 'state' | 'nextOrder'>;
+  persist?: (s: RunnerSnapshot) => void;
+}
+
+export interface AttachedStrategy {
+  runner: StrategyRunner<ParamSchema>;
+  recorder: EquityRecorder;
+  /** The strategy symbol's fills as the bus delivered them. */
+  fills: Fill[];
+  detach(): void;
+}
+
+/**
+ * Puts a strategy on a bus: the optional synthetic book (subscribed before the runner, so an
+ * order flushed on a trade meets the book at that trade's price), the runner, and the equity
+ * marks and fill list a report needs. The caller feeds the order engine each trade before the
+ * bus publishes it (the kernel does this for an OrderService; runBacktest for a PaperEngine).
+ */
+export function attachStrategy(opts: AttachOptions): AttachedStrategy {
+  const { bus, instrument: inst } = opts;
+  const sym = inst.symbol;
+  const unsubs: Array<() => void> = [];
+  if (opts.syntheticBook) {
+    const book = new SyntheticBook({ instrument: inst, ...opts.syntheticBook.options });
+    const onBook = opts.syntheticBook.onBook;
+    unsubs.push(
+      bus.subscribe('trade', (t) => {
+        if (t.symbol !== sym) return;
+        book.set(t.price);
+        onBook(book);
+      }),
+    );
+  }
+  const stepAmount = BigInt(parseFixed(inst.stepSize, inst.qtyScale) || 1) * scalesOf(inst).qtyMul;
+  const flat = (q: Amount): boolean => (q < 0n ? -q : q) < stepAmount;
+  const recorder = new EquityRecorder(opts.orders, inst, flat);
+  const fills: Fill[] = [];
+  unsubs.push(
+    bus.subscribe('fill', (f) => {
+      if (f.symbol !== sym) return;
+      fills.push(f);
+      recorder.noteFill();
+    }),
+  );
+  const base = (): Amount => opts.orders.position(sym)?.qty ?? 0n;
+  const runner = new StrategyRunner({
+    strategy: opts.strategy,
+    symbol: sym,
+    instrument: inst,
+    bus,
+    clock: opts.clock,
+    orders: opts.orders,
+    ...(opts.params ? { params: opts.params } : {}),
+    ...(opts.interval ? { interval: opts.interval } : {}),
+    ...(opts.id ? { id: opts.id } : {}),
+    ...(opts.restore ? { restore: opts.restore } : {}),
+    ...(opts.persist ? { persist: opts.persist } : {}),
+    afterCandle: (c) => {
+      if (recorder.points.length === 0) recorder.start(c.openTime, c.open, base());
+      recorder.mark(c, base());
+    },
+  });
+  runner.start();
+  return {
+    runner,
+    recorder,
+    fills,
+    detach: () => {
+      runner.stop();
+      for (const u of unsubs.splice(0)) u();
+    },
+  };
+}
+
+/** The channels to replay a recording with: its trade channel, and depth when recorded. */
+export async function recordingChannels(path: string): Promise<{ channels: Channel[]; depth: boolean }> {
+  const header = await readRecordingHeader(path);
+  const recorded = header?.channels ?? [];
+  const trade: Channel = recorded.includes('aggTrade') || !recorded.includes('trade') ? 'aggTrade' : 'trade';
+  const depth = recorded.includes('depth');
+  return { channels: depth ? [trade, 'depth'] : [trade], depth };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface BacktestOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  strategy: StrategyDefinition<any>;
+  params?: Record<string, unknown>;
+  symbol: string;
+  /** Strategy interval; default 1m. Candle data must be of this interval or a shorter one dividing it. */
+  interval?: Interval;
+  /** Exactly one source. */
+  candles?: AsyncIterable<Candle> | Iterable<Candle>;
+  trades?: AsyncIterable<Trade> | Iterable<Trade>;
+  recording?: string;
+  /** Default: the bundled exchangeInfo snapshot. */
+  instruments?: Instruments;
+  filters?: FilterSet;
+  fees?: FeeSchedule | FeeScheduleOptions;
+  /** Ticks a taker pays beyond the print price, where the book is synthetic; default 0. */
+  slippageTicks?: number;
+  /** Synthetic book depth: levels per side and base qty per level; default one unlimited level. */
+  book?: { levels?: number; levelQty?: string };
+  initialBalances: Record<string, Amount>;
+  /** Pre-trade risk, applied as OrderService applies it. */
+  risk?: RiskEngine;
+  queueModel?: boolean;
+  /** Runner id (clientOrderId prefix). */
+  id?: string;
+}
+
+export type BacktestSource = 'candles' | 'trades' | 'recording';
+
+export interface BacktestResult {
+  strategy: string;
+  symbol: string;
+  interval: Interval;
+  params: Record<string, unknown>;
+  source: BacktestSource;
+  /** How fills were modelled: 'exact' for trades and recordings, 'candle-approximation' for candles. */
+  model: 'exact' | 'candle-approximation';
+  /** Whether taker orders walked a recorded depth book or the synthetic one. */
+  book: 'recorded-depth' | 'synthetic';
+  fills: Fill[];
+  equity: EquityPoint[];
+  metrics: Metrics;
+  status: RunnerStatus;
+  error: RunnerError | undefined;
+  logs: LogEntry[];
+  candles: number;
+  balances: Balance[];
+  openOrders: Order[];
+}
+
+/**
+ * A backtest: the same StrategyRunner and the same PaperEngine (behind the same pre-trade risk
+ * hook) as paper trading, driven by a SimClock.
+ *
+ * - `recording`: the kernel with a ReplayVenue at full speed, literally the `qtrade replay` path.
+ *   Fills are exact: resting orders fill on the recorded prints, taker orders walk the recorded
+ *   depth book (or a synthetic book at each print's price when the recording has no depth).
+ * - `trades`: the kernel with a TradeStreamVenue; exact like a recording, synthetic book.
+ * - `candles`: an APPROXIMATION. Each candle becomes four prints (candlePrints: O→L→H→C for an up
+ *   candle, O→H→L→C for a down one), and the synthetic book follows them. An order placed on a
+ *   candle's close goes out at the next candle's open print: a market order fills at that open
+ *   plus `slippageTicks`, a limit or stop on the later prints. Intra-candle order of events is a
+ *   guess, so results differ from trade-level backtests wherever it matters.
+ */
+export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult> {
+  const sources = [opts.candles, opts.trades, opts.recording].filter((s) => s !== undefined).length;
+  if (sources !== 1) throw new UsageError('a backtest needs exactly one data source: candles, trades or a recording');
+  const market = opts.instruments ? { instruments: opts.instruments, filters: opts.filters } : bundledMarket();
+  const instruments = market.instruments;
+  const inst = instruments.get(opts.symbol);
+  const interval = opts.interval ?? '1m';
+  const bus = new Bus();
+  const clock = new SimClock();
+  const engine = new PaperEngine({
+    instruments: instruments.all(),
+    ...(opts.filters ?? market.filters ? { filters: (opts.filters ?? market.filters)! } : {}),
+    ...(opts.fees ? { fees: opts.fees } : {}),
+    initialBalances: opts.initialBalances,
+    ...(opts.queueModel ? { queueModel: true } : {}),
+  });
+  const hook = opts.risk
+    ? riskPreTrade(opts.risk, { clock, instrument: (s) => (instruments.has(s) ? instruments.get(s) : undefined) })
+    : undefined;
+  const publish = (events: readonly OrderEvent[]): void => {
+    for (const ev of events) {
+      bus.publish('order.event', ev);
+      if (ev.kind === 'fill') {
+        opts.risk?.onFill(ev.fill);
+        bus.publish('fill', ev.fill);
+      }
+    }
+  };
+  // Every call's events reach the bus, as OrderService publishes them (synchronously here).
+  const inner = withPreTrade(engine, hook);
+  const sink: OrderSink = {
+    order: (ref) => inner.order(ref),
+    openOrders: (symbol) => inner.openOrders(symbol),
+    balance: (asset) => inner.balance(asset),
+    position: (symbol) => inner.position(symbol),
+    lastPrice: (symbol) => inner.lastPrice(symbol),
+    submit(req, now) {
+      const r = inner.submit(req, now) as ReturnType<PaperEngine['submit']>;
+      publish(r.events);
+      return r;
+    },
+    cancel(symbol, ref, now) {
+      const r = inner.cancel(symbol, ref, now) as ReturnType<PaperEngine['cancel']>;
+      publish(r.events);
+      return r;
+    },
+    cancelAll(symbol, now) {
+      const r = inner.cancelAll(symbol, now) as ReturnType<PaperEngine['cancelAll']>;
+      publish(r.events);
+      return r;
+    },
+  };
+  const bookOptions = { slippageTicks: opts.slippageTicks ?? 0, ...(opts.book ?? {}) };
+  let source: BacktestSource;
+  let depth = false;
+  let candles = 0;
+  bus.subscribe('candle.closed', (c) => {
+    if (c.symbol === inst.symbol) candles++;
+  });
+
+  let attached: AttachedStrategy;
+  if (opts.candles) {
+    source = 'candles';
+    const book = new SyntheticBook({ instrument: inst, ...bookOptions });
+    attached = attachStrategy({ bus, clock, orders: sink, instrument: inst, strategy: opts.strategy, params: opts.params, interval, ...(opts.id ? { id: opts.id } : {}) });
+    let nextId = 1;
+    const stratMs = INTERVAL_MS[interval];
+    for await (const c of opts.candles as AsyncIterable<Candle>) {
+      if (c.symbol !== inst.symbol) continue;
+      if (INTERVAL_MS[c.interval] > stratMs || stratMs % INTERVAL_MS[c.interval] !== 0) {
+        throw new UsageError(`cannot run a ${interval} strategy on ${c.interval} candles`, { hint: `use ${interval} candles or a shorter interval that divides it` });
+      }
+      for (const t of candlePrints(c, nextId)) {
+        nextId = t.id + 1;
+        clock.advance(t.time);
+        publish(engine.onTrade(t));
+        book.set(t.price);
+        engine.onBook(book);
+        bus.publish('trade', t);
+      }
+      clock.advance(c.closeTime);
+      bus.publish('candle.closed', { ...c, closed: true });
+    }
+  } else {
+    const path = opts.recording;
+    let channels: Channel[] = ['aggTrade'];
+    if (path !== undefined) {
+      source = 'recording';
+      ({ channels, depth } = await recordingChannels(path));
+    } else source = 'trades';
+    const venue = path !== undefined ? new ReplayVenue({ path, instruments, speed: 'max' }) : new TradeStreamVenue(opts.trades!);
+    const kernel = createKernel({ clock, venue, instruments, bus });
+    // The engine sees each trade before anything subscribed after it, as the kernel's own order feed does.
+    bus.subscribe('trade', (t) => {
+      if (t.symbol === inst.symbol) publish(engine.onTrade(t));
+    });
+    if (depth) {
+      bus.subscribe('book.update', ({ symbol }) => {
+        const b = symbol === inst.symbol ? kernel.orderBook(symbol) : undefined;
+        if (b) engine.onBook(b);
+      });
+    }
+    attached = attachStrategy({
+      bus,
+      clock,
+      orders: sink,
+      instrument: inst,
+      strategy: opts.strategy,
+      params: opts.params,
+      interval,
+      ...(opts.id ? { id: opts.id } : {}),
+      ...(depth ? {} : { syntheticBook: { options: bookOptions, onBook: (b: BookView) => engine.onBook(b) } }),
+    });
+    try {
+      await kernel.start([inst.symbol], channels);
+      await venue.done;
+    } finally {
+      await kernel.stop();
+    }
+  }
+  const { runner, recorder, fills } = attached;
+  const status = runner.status;
+  attached.detach();
+  const metrics = computeMetrics({ equity: recorder.points, fills, instrument: inst, barMs: INTERVAL_MS[interval] });
+  return {
+    strategy: opts.strategy.name,
+    symbol: inst.symbol,
+    interval,
+    params: { ...runner.params },
+    source,
+    model: source === 'candles' ? 'candle-approximation' : 'exact',
+    book: depth ? 'recorded-depth' : 'synthetic',
+    fills,
+    equity: recorder.points,
+    metrics,
+    status,
+    error: runner.error,
+    logs: runner.logs,
+    candles,
+    balances: engine.balances(),
+    openOrders: engine.openOrders(inst.symbol),
+  };
+}

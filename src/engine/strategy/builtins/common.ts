@@ -1,0 +1,20 @@
+import type { StrategyContext } from '../api.js';
+
+/** Buys with `fraction` of the free quote balance at market; no-op below ~5 quote units (min notional). */
+export function buyWithFraction(ctx: StrategyContext<unknown>, fraction: number): void {
+  const free = ctx.balance(ctx.instrument.quoteAsset).free;
+  const spend = free * fraction;
+  if (spend >= 10) ctx.buy({ quoteQty: spend });
+}
+
+/** Sells the whole long position (down to the lot step) at market. */
+export function sellAll(ctx: StrategyContext<unknown>): void {
+  const qty = ctx.position().qty;
+  const price = ctx.lastPrice() ?? 0;
+  if (qty > 0 && qty * price >= 10) ctx.sell({ qty });
+}
+
+/** Long when the position is worth at least 10 quote units. */
+export function isLong(ctx: StrategyContext<unknown>): boolean {
+  return ctx.position().qty * (ctx.lastPrice() ?? 0) >= 10;
+}

@@ -1,0 +1,15 @@
+import type { StrategyDefinition } from '../api.js';
+import { bollingerBreakout } from './bollinger-breakout.js';
+import { dca } from './dca.js';
+import { emaCross } from './ema-cross.js';
+import { grid } from './grid.js';
+import { rsiReversion } from './rsi-reversion.js';
+import { smaCross } from './sma-cross.js';
+
+export { bollingerBreakout, dca, emaCross, grid, rsiReversion, smaCross };
+
+/** Built-in strategies by name (`--strategy sma-cross`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const BUILTIN_STRATEGIES: ReadonlyMap<string, StrategyDefinition<any>> = new Map(
+  [smaCross, emaCross, rsiReversion, bollingerBreakout, grid, dca].map((s) => [s.name, s]),
+);

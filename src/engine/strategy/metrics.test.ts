@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { bundledMarket } from '../orders/bundled-filters.js';
+import { parseAmount } from '../orders/amounts.js';
+import type { Fill } from '../orders/types.js';
+import { computeMetrics, roundTrips, type EquityPoint } from './metrics.js';
+
+const inst = bundledMarket().instruments.get('BTCUSDT');
+const MIN = 60_000;
+const pts = (values: string[], exposed: boolean[] = []): EquityPoint[] =>
+  values.map((v, i) => ({ time: i * MIN, equity: parseAmount(v), price: 0, exposed: exposed[i] ?? false }));
+
+function fill(side: 'BUY' | 'SELL', price: string, qty: string, commission: string, time: number): Fill {
+  const p = Math.round(Number(price) * 10 ** inst.priceScale);
+  const q = Math.round(Number(qty) * 10 ** inst.qtyScale);
+  return {
+    symbol: 'BTCUSDT', orderId: time, clientOrderId: `c${time}`, tradeId: time, side, price: p, qty: q,
+    quoteQty: parseAmount(price) * parseAmount(qty) / 10n ** 16n, commission: parseAmount(commission),
+    commissionAsset: side === 'BUY' ? 'BTC' : 'USDT', isMaker: false, time,
+  };
+}
+
+describe('computeMetrics on hand-computed cases', () => {
+  it('returns, drawdown, Sharpe and Sortino of 100 → 110 → 99 → 121', () => {
+    const m = computeMetrics({ equity: pts(['100', '110', '99', '121'], [false, true, true, false]), fills: [], instrument: inst, barMs: MIN });
+    expect(m.totalReturn).toBeCloseTo(0.21, 12);
+    // Per-bar returns 0.1, -0.1, 0.2222…: mean 0.0740741, sample sd 0.1613, downside sqrt(0.01/3).
+    const r = [0.1, -0.1, 121 / 99 - 1];
+    const mean = (r[0]! + r[1]! + r[2]!) / 3;
+    const sd = Math.sqrt(r.reduce((a, x) => a + (x - mean) ** 2, 0) / 2);
+    const perYear = Math.sqrt((365 * 86_400_000) / MIN);
+    expect(m.sharpe).toBeCloseTo((mean / sd) * perYear, 9);
+    expect(m.sortino).toBeCloseTo((mean / Math.sqrt(0.01 / 3)) * perYear, 9);
+    // Peak 110 → 99: 10 %, from minute 1 to the recovery at minute 3.
+    expect(m.maxDrawdown).toBeCloseTo(0.1, 12);
+    expect(m.maxDrawdownDurationMs).toBe(2 * MIN);
+    expect(m.cagr).toBeCloseTo(Math.pow(1.21, (365 * 1440) / 3) - 1, 6);
+    expect(m.calmar).toBeCloseTo(m.cagr! / 0.1, 6);
+    expect(m.exposure).toBeCloseTo(2 / 3, 12);
+    expect(m.bars).toBe(3);
+  });
+
+  it('a flat curve has no Sharpe, no drawdown and no Calmar', () => {
+    const m = computeMetrics({ equity: pts(['100', '100', '100']), fills: [], instrument: inst, barMs: MIN });
+    expect(m).toMatchObject({ totalReturn: 0, sharpe: null, sortino: null, maxDrawdown: 0, calmar: null, trades: 0, winRate: null, profitFactor: null });
+  });
+
+  it('an unrecovered drawdown lasts to the end', () => {
+    const m = computeMetrics({ equity: pts(['100', '80', '90']), fills: [], instrument: inst, barMs: MIN });
+    expect(m.maxDrawdown).toBeCloseTo(0.2, 12);
+    expect(m.maxDrawdownDurationMs).toBe(2 * MIN);
+  });
+
+  it('round trips, win rate, profit factor, average trade and fees from fills', () => {
+    // Trip 1: buy 0.1 @ 100 (fee 0.0001 BTC), sell the 0.0999 received @ 110 (fee 0.010989 USDT):
+    //         −10 + 10.989 − 0.010989 = +0.978011 USDT.
+    // Trip 2: buy 0.1 @ 100, sell 0.0999 @ 95 (fee 0.0094905): −10 + 9.4905 − 0.0094905 = −0.5189905.
+    const fills = [
+      fill('BUY', '100', '0.1', '0.0001', 1),
+      fill('SELL', '110', '0.0999', '0.010989', 2),
+      fill('BUY', '100', '0.1', '0.0001', 3),
+      fill('SELL', '95', '0.0999', '0.0094905', 4),
+    ];
+    const { trips, open } = roundTrips(fills, inst);
+    expect(open).toBe(false);
+    expect(trips.map((t) => t.pnl)).toEqual([parseAmount('0.978011'), -parseAmount('0.5189905')]);
+    const m = computeMetrics({ equity: pts(['100', '100']), fills, instrument: inst, barMs: MIN });
+    expect(m.trades).toBe(2);
+    expect(m.winRate).toBe(0.5);
+    expect(m.profitFactor).toBeCloseTo(0.978011 / 0.5189905, 12);
+    expect(m.avgTrade).toBeCloseTo((0.978011 - 0.5189905) / 2, 12);
+    // Fees: 0.0001 BTC @100 + 0.010989 + 0.0001 BTC @100 + 0.0094905 = 0.0404795 USDT.
+    expect(m.feesPaidExact).toBe(parseAmount('0.0404795'));
+  });
+});

@@ -1,0 +1,269 @@
+import type { Candle } from '../candles/types.js';
+import { pow10n } from '../fixed.js';
+import type { Instrument } from '../market/types.js';
+import { scalesOf, type Scales } from '../orders/amounts.js';
+import { AMOUNT_SCALE, type Amount, type Fill } from '../orders/types.js';
+import type { OrderSink } from './sink.js';
+
+/** One mark of the account: exact equity in the quote asset at an event time. */
+export interface EquityPoint {
+  time: number;
+  /** quote (free + locked) + base (free + locked) × close, exact at AMOUNT_SCALE. */
+  equity: Amount;
+  /** Close price raw the base was marked at. */
+  price: number;
+  /** True when the account held a position at any time during the bar ending here. */
+  exposed: boolean;
+}
+
+/** One round trip: from flat to flat (see roundTrips). */
+export interface RoundTrip {
+  entryTime: number;
+  exitTime: number;
+  side: 'long' | 'short';
+  /** Equity change over the trip, fees included, in quote (exact). */
+  pnl: Amount;
+  fills: number;
+}
+
+export interface Metrics {
+  startEquity: number;
+  endEquity: number;
+  /** end / start − 1. */
+  totalReturn: number;
+  /** (end / start)^(year / span) − 1, year = 365 days (crypto trades every day); null for a span under one bar. */
+  cagr: number | null;
+  /** mean / sample stdev of per-bar returns × √(bars per year); null without variance. */
+  sharpe: number | null;
+  /** mean / downside deviation (√(Σ min(r,0)² / n)) × √(bars per year); null without losing bars. */
+  sortino: number | null;
+  /** Largest peak-to-trough fall of equity as a fraction of the peak (0.25 = 25 %). */
+  maxDrawdown: number;
+  /** From the peak before the max drawdown to the recovery of that peak (or the end), ms. */
+  maxDrawdownDurationMs: number;
+  /** CAGR / maxDrawdown; null when there was no drawdown or no CAGR. */
+  calmar: number | null;
+  /** Closed round trips. */
+  trades: number;
+  /** Winning share of the closed round trips; null without trades. */
+  winRate: number | null;
+  /** Σ winning PnL / |Σ losing PnL|; null without losing trades. */
+  profitFactor: number | null;
+  /** Mean PnL per closed round trip, quote; null without trades. */
+  avgTrade: number | null;
+  /** Share of bars during which a position was held. */
+  exposure: number;
+  /** Commissions converted to quote at their fill prices. */
+  feesPaid: number;
+  feesPaidExact: Amount;
+  fills: number;
+  bars: number;
+  /** True when the last round trip is still open at the end. */
+  openTrade: boolean;
+}
+
+const YEAR_MS = 365 * 86_400_000;
+const ONE = 10 ** AMOUNT_SCALE;
+
+export function amountToNumber(a: Amount): number {
+  return Number(a) / ONE;
+}
+
+/** Base amount × price raw → quote amount (exact up to truncation at AMOUNT_SCALE). */
+function baseValue(base: Amount, price: number, s: Scales): Amount {
+  return (base * BigInt(price)) / s.priceDiv;
+}
+
+/**
+ * Marks an account's equity in the strategy symbol's quote asset: quote balance (free + locked)
+ * plus base balance × price. Other assets are not counted.
+ */
+export class EquityRecorder {
+  readonly points: EquityPoint[] = [];
+  private readonly scales: Scales;
+  private exposedSince = false;
+
+  constructor(
+    private readonly sink: Pick<OrderSink, 'balance'>,
+    private readonly inst: Instrument,
+    private readonly flat: (base: Amount) => boolean = (b) => b === 0n,
+  ) {
+    this.scales = scalesOf(inst);
+  }
+
+  equityAt(price: number): Amount {
+    const q = this.sink.balance(this.inst.quoteAsset);
+    const b = this.sink.balance(this.inst.baseAsset);
+    return q.free + q.locked + baseValue(b.free + b.locked, price, this.scales);
+  }
+
+  /** A fill happened during the current bar (so the bar counts as exposed). */
+  noteFill(): void {
+    this.exposedSince = true;
+  }
+
+  /** The starting point (before the first bar). */
+  start(time: number, price: number, base: Amount): void {
+    this.points.push({ time, equity: this.equityAt(price), price, exposed: false });
+    this.exposedSince = !this.flat(base);
+  }
+
+  /** Marks at a candle's close; `base` is the position held at that moment. */
+  mark(c: Candle, base: Amount): void {
+    const held = !this.flat(base);
+    this.points.push({ time: c.closeTime, equity: this.equityAt(c.close), price: c.close, exposed: this.exposedSince || held });
+    this.exposedSince = held;
+  }
+}
+
+/**
+ * Round trips from fills, one symbol: a trip opens when the net position leaves flat and closes
+ * when it is back within 1 % of its peak size (commission taken in base leaves dust a spot seller
+ * cannot sell), or flips side. Its PnL is the equity change over the trip, exact: quote flows of
+ * its fills, fees included, plus the base it leaves or found, valued at the exit or entry price.
+ */
+export function roundTrips(fills: readonly Fill[], inst: Instrument): { trips: RoundTrip[]; open: boolean } {
+  const s = scalesOf(inst);
+  const trips: RoundTrip[] = [];
+  let pos = 0n; // base, exact (net of base commissions)
+  let quote = 0n; // quote flows since the trip opened
+  let startBase = 0n;
+  let entry: { time: number; price: number; fills: number; peak: bigint; long: boolean } | undefined;
+  for (const f of fills) {
+    const base = BigInt(f.qty) * s.qtyMul;
+    const buy = f.side === 'BUY';
+    const baseFee = f.commissionAsset === inst.baseAsset ? f.commission : 0n;
+    const quoteFee = f.commissionAsset === inst.quoteAsset ? f.commission : 0n;
+    if (!entry) {
+      startBase = pos;
+      quote = 0n;
+      entry = { time: f.time, price: f.price, fills: 0, peak: 0n, long: buy };
+    }
+    pos += buy ? base - baseFee : -base;
+    quote += buy ? -f.quoteQty - quoteFee : f.quoteQty - quoteFee;
+    entry.fills++;
+    const abs = pos < 0n ? -pos : pos;
+    if (abs > entry.peak) entry.peak = abs;
+    const flipped = entry.long ? pos < 0n : pos > 0n;
+    if (abs * 100n <= entry.peak || flipped) {
+      const pnl = quote + baseValue(pos, f.price, s) - baseValue(startBase, entry.price, s);
+      trips.push({ entryTime: entry.time, exitTime: f.time, side: entry.long ? 'long' : 'short', pnl, fills: entry.fills });
+      entry = undefined;
+    }
+  }
+  return { trips, open: entry !== undefined };
+}
+
+/** Commissions in quote: base commissions valued at their fill price. */
+export function feesInQuote(fills: readonly Fill[], inst: Instrument): Amount {
+  const s = scalesOf(inst);
+  let total = 0n;
+  for (const f of fills) {
+    if (f.commissionAsset === inst.quoteAsset) total += f.commission;
+    else if (f.commissionAsset === inst.baseAsset) total += baseValue(f.commission, f.price, s);
+  }
+  return total;
+}
+
+export interface MetricsInput {
+  /** The start point first, then one point per bar. */
+  equity: readonly EquityPoint[];
+  fills: readonly Fill[];
+  instrument: Instrument;
+  /** Bar length in ms (annualisation). */
+  barMs: number;
+}
+
+/**
+ * Performance metrics. Equity stays exact until a ratio needs it; each point is converted to a
+ * number once. Annualisation assumes 365 days a year and one return per bar (bars per year =
+ * year / barMs), risk-free rate 0.
+ */
+export function computeMetrics(input: MetricsInput): Metrics {
+  const pts = input.equity;
+  const eq = pts.map((p) => amountToNumber(p.equity));
+  const start = eq[0] ?? 0;
+  const end = eq[eq.length - 1] ?? 0;
+  const bars = Math.max(0, pts.length - 1);
+  const totalReturn = start > 0 ? end / start - 1 : 0;
+  const span = pts.length > 1 ? pts[pts.length - 1]!.time - pts[0]!.time : 0;
+  const cagr = start > 0 && span >= input.barMs && span > 0 ? Math.pow(end / start, YEAR_MS / span) - 1 : null;
+
+  const rets: number[] = [];
+  for (let i = 1; i < eq.length; i++) rets.push(eq[i - 1]! > 0 ? eq[i]! / eq[i - 1]! - 1 : 0);
+  const perYear = Math.sqrt(YEAR_MS / input.barMs);
+  let sharpe: number | null = null;
+  let sortino: number | null = null;
+  if (rets.length >= 2) {
+    const mean = rets.reduce((a, b) => a + b, 0) / rets.length;
+    const variance = rets.reduce((a, r) => a + (r - mean) ** 2, 0) / (rets.length - 1);
+    if (variance > 0) sharpe = (mean / Math.sqrt(variance)) * perYear;
+    const down = rets.reduce((a, r) => a + (r < 0 ? r * r : 0), 0) / rets.length;
+    if (down > 0) sortino = (mean / Math.sqrt(down)) * perYear;
+  }
+
+  // Max drawdown on exact equity; its duration runs from its peak to the peak's recovery (or the end).
+  let peak = pts[0]?.equity ?? 0n;
+  let peakTime = pts[0]?.time ?? 0;
+  let maxDd = 0;
+  let ddPeak = peak;
+  let ddPeakTime = peakTime;
+  for (const p of pts) {
+    if (p.equity >= peak) {
+      peak = p.equity;
+      peakTime = p.time;
+      continue;
+    }
+    const dd = amountToNumber(peak - p.equity) / amountToNumber(peak);
+    if (dd > maxDd) {
+      maxDd = dd;
+      ddPeak = peak;
+      ddPeakTime = peakTime;
+    }
+  }
+  let ddEnd = pts.length ? pts[pts.length - 1]!.time : 0;
+  if (maxDd > 0) {
+    for (const p of pts) {
+      if (p.time > ddPeakTime && p.equity >= ddPeak) {
+        ddEnd = p.time;
+        break;
+      }
+    }
+  }
+  const calmar = maxDd > 0 && cagr !== null ? cagr / maxDd : null;
+
+  const { trips, open } = roundTrips(input.fills, input.instrument);
+  const pnls = trips.map((t) => amountToNumber(t.pnl));
+  const wins = pnls.filter((x) => x > 0);
+  const losses = pnls.filter((x) => x < 0);
+  const grossWin = wins.reduce((a, b) => a + b, 0);
+  const grossLoss = -losses.reduce((a, b) => a + b, 0);
+  const fees = feesInQuote(input.fills, input.instrument);
+  let exposed = 0;
+  for (let i = 1; i < pts.length; i++) if (pts[i]!.exposed) exposed++;
+
+  return {
+    startEquity: start,
+    endEquity: end,
+    totalReturn,
+    cagr,
+    sharpe,
+    sortino,
+    maxDrawdown: maxDd,
+    maxDrawdownDurationMs: maxDd > 0 ? ddEnd - ddPeakTime : 0,
+    calmar,
+    trades: trips.length,
+    winRate: trips.length ? wins.length / trips.length : null,
+    profitFactor: grossLoss > 0 ? grossWin / grossLoss : null,
+    avgTrade: trips.length ? pnls.reduce((a, b) => a + b, 0) / trips.length : null,
+    exposure: bars ? exposed / bars : 0,
+    feesPaid: amountToNumber(fees),
+    feesPaidExact: fees,
+    fills: input.fills.length,
+    bars,
+    openTrade: open,
+  };
+}
+
+/** 10^AMOUNT_SCALE as a bigint, for callers building exact equity by hand (tests). */
+export const AMOUNT_UNIT = pow10n(AMOUNT_SCALE);
