@@ -65,8 +65,19 @@ export async function withPaper<T>(cmd: Command, opts: OpenPaperOptions, fn: (ct
   const store = await openStore(settings.storeUrl());
   let lock: AccountLock | undefined;
   let trading: PaperTrading | undefined;
+  let held: AccountLock | undefined;
+  // Ctrl-C (or a kill) must not leave the lock behind: what is acknowledged is already durable, and
+  // exiting at once writes nothing more, so releasing the lock first is safe.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    held?.release();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   try {
-    if (opts.write) lock = await takeLock(settings.dataDir);
+    if (opts.write) {
+      held = lock = await takeLock(settings.dataDir);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    }
     const plainRest = binanceRest(endpoints, { maxRetries: 1, backoffMs: 200 });
     const market = opts.market === 'fresh' ? await needMarket(() => freshMarketInfo(plainRest, store), endpoints.restUrl) : await offlineMarketInfo(store);
     trading = await PaperTrading.open({ store, instruments: market.instruments, exchangeSymbols: market.symbols, account: PAPER_ACCOUNT, lock, fees: settings.fees() });
@@ -86,6 +97,8 @@ export async function withPaper<T>(cmd: Command, opts: OpenPaperOptions, fn: (ct
       await trading?.close();
     } finally {
       lock?.release();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await store.close();
     }
   }

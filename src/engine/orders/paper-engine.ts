@@ -128,7 +128,16 @@ export class PaperEngine {
 
   // ------------------------------------------------------------------ inputs
 
-  /** Places an order at exchange time `now`. */
+  /**
+   * Places an order at exchange time `now`.
+   *
+   * A clientOrderId names one order for good (within the account generation): resubmitting it
+   * returns that order, whatever its status, and places nothing. Binance is looser: it refuses a
+   * reused newClientOrderId only while the earlier order is open ("Duplicate order sent.") and
+   * accepts it again once that order has FILLED, so a retry after a lost acknowledgement of an
+   * order that filled at once (a market order) would trade twice there. The paper venue keeps the
+   * id idempotent instead (issue 3); live routing leaves it to Binance (live-router.ts).
+   */
   submit(req: OrderRequest, now: number): SubmitResult {
     this.begin();
     if (req.clientOrderId !== undefined) {
