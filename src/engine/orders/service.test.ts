@@ -425,9 +425,11 @@ describe.each([
 });
 
 describe('parseBalanceSpec', () => {
-  it('reads AMOUNTASSET', () => {
+  it('reads AMOUNT ASSET, with a separator when the asset has digits', () => {
     expect(parseBalanceSpec('10000USDT')).toEqual({ asset: 'USDT', amount: A('10000') });
     expect(parseBalanceSpec('0.5 btc')).toEqual({ asset: 'BTC', amount: A('0.5') });
-    for (const bad of ['USDT', '-5USDT', '1.2.3USDT', '']) expect(() => parseBalanceSpec(bad), bad).toThrow(/AMOUNTASSET/);
+    expect(parseBalanceSpec('100:1INCH')).toEqual({ asset: '1INCH', amount: A('100') });
+    expect(parseBalanceSpec('100 1inch')).toEqual({ asset: '1INCH', amount: A('100') });
+    for (const bad of ['USDT', '-5USDT', '1.2.3USDT', '', '1e5USDT']) expect(() => parseBalanceSpec(bad), bad).toThrow(/AMOUNT ASSET/);
   });
 });

@@ -629,8 +629,15 @@ async function saveConfig(store: Store, account: string, c: AccountConfig): Prom
 
 /** `10000USDT` / `0.5 BTC` → { USDT: amount }: the `qtrade paper reset --balance` syntax. */
 export function parseBalanceSpec(spec: string): { asset: string; amount: Amount } {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z0-9]{1,20})\s*$/.exec(spec);
-  if (!m) throw new UsageError(`balance "${spec}" is not AMOUNTASSET`, { hint: 'e.g. --balance 10000USDT --balance 0.5BTC' });
+  // Written together ("10000USDT") the asset is letters only; an asset with digits (1INCH) takes a
+  // separator ("100:1INCH" or "100 1INCH"), so "1e5USDT" cannot pass for 1 of "E5USDT".
+  const m =
+    /^\s*(\d+(?:\.\d+)?)([A-Za-z]{1,20})\s*$/.exec(spec) ?? /^\s*(\d+(?:\.\d+)?)(?:\s*:\s*|\s+)([A-Za-z0-9]{1,20})\s*$/.exec(spec);
+  if (!m) {
+    throw new UsageError(`balance "${spec}" is not AMOUNT ASSET`, {
+      hint: 'e.g. --balance 10000USDT --balance 0.5BTC (write "100:1INCH" when the asset has digits)',
+    });
+  }
   let amount: Amount;
   try {
     amount = parseAmount(m[1]!);
