@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as backtest } from './backtest.js';
 import { register as balance } from './balance.js';
 import { register as cancel } from './cancel.js';
 import { register as candles } from './candles.js';
@@ -14,6 +15,7 @@ import { register as positions } from './positions.js';
 import { register as record } from './record.js';
 import { register as replay } from './replay.js';
 import { register as risk } from './risk.js';
+import { register as strategy } from './strategy.js';
 
 /** Every subcommand, in the order `qtrade --help` lists them. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -32,4 +34,6 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   pnl,
   risk,
   paper,
+  strategy,
+  backtest,
 ];
