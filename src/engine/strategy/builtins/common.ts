@@ -18,3 +18,12 @@ export function sellAll(ctx: StrategyContext<unknown>): void {
 export function isLong(ctx: StrategyContext<unknown>): boolean {
   return ctx.position().qty * (ctx.lastPrice() ?? 0) >= 10;
 }
+
+/** The `size` param of the long-only signal strategies: share of the free quote balance per entry. */
+export const SIZE_PARAM = { type: 'number', default: 0.95, min: 0.01, max: 1 } as const;
+
+/** Buys `fraction` of the free quote on `enter` when flat, else sells everything on `exit` when long. */
+export function enterOrExitLong(ctx: StrategyContext<unknown>, enter: boolean, exit: boolean, fraction: number): void {
+  if (enter && !isLong(ctx)) buyWithFraction(ctx, fraction);
+  else if (exit && isLong(ctx)) sellAll(ctx);
+}

@@ -1,10 +1,9 @@
 import type { StrategyDefinition } from '../api.js';
 import { bollingerBreakout } from './bollinger-breakout.js';
 import { dca } from './dca.js';
-import { emaCross } from './ema-cross.js';
 import { grid } from './grid.js';
+import { emaCross, smaCross } from './ma-cross.js';
 import { rsiReversion } from './rsi-reversion.js';
-import { smaCross } from './sma-cross.js';
 
 export { bollingerBreakout, dca, emaCross, grid, rsiReversion, smaCross };
 

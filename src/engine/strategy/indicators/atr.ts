@@ -1,4 +1,4 @@
-import { CandleReader, checkPeriod, readBar, type BarInput, type Hlcv, type Indicator } from './input.js';
+import { CandleReader, IndicatorBase, checkPeriod, readBar, type BarInput, type Hlcv } from './input.js';
 
 /**
  * Average True Range (Wilder). True range = max(high − low, |high − prevClose|,
@@ -8,7 +8,7 @@ import { CandleReader, checkPeriod, readBar, type BarInput, type Hlcv, type Indi
  * TA-Lib and technicalindicators skip the first bar instead, starting one bar later; the two
  * converge by a factor (period − 1)/period per bar.
  */
-export class ATR implements Indicator<BarInput, number> {
+export class ATR extends IndicatorBase<BarInput, number> {
   readonly period: number;
   private readonly reader = new CandleReader();
   private readonly bar: Hlcv = { high: 0, low: 0, close: 0, volume: 0 };
@@ -16,9 +16,9 @@ export class ATR implements Indicator<BarInput, number> {
   private n = 0;
   private acc = 0;
   private tr = NaN;
-  private cur: number | undefined = undefined;
 
   constructor(period = 14) {
+    super();
     this.period = checkPeriod('ATR period', period);
   }
 
@@ -48,14 +48,6 @@ export class ATR implements Indicator<BarInput, number> {
   /** The last bar's true range (undefined before the first bar). */
   get trueRange(): number | undefined {
     return this.tr === this.tr ? this.tr : undefined;
-  }
-
-  get value(): number | undefined {
-    return this.cur;
-  }
-
-  get isReady(): boolean {
-    return this.cur !== undefined;
   }
 
   reset(): void {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Candle } from '../../candles/types.js';
 import { QtradeError } from '../../errors.js';
 import { ATR, Bollinger, EMA, MACD, OBV, RSI, SMA, Stochastic, VWAP, WMA, type Bar } from './index.js';
+import { prng } from './test-series.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -31,17 +32,6 @@ function candle(openTime: number, o: string, h: string, l: string, c: string, qt
     firstTradeId: 1,
     lastTradeId: 10,
     closed: true,
-  };
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -1,5 +1,6 @@
 import { QtradeError } from '../../errors.js';
-import { CandleReader, badInput, checkPeriod, type Indicator, type PriceInput } from './input.js';
+import { CandleReader, IndicatorBase, badInput, checkPeriod, type PriceInput } from './input.js';
+import { RingWindow } from './window.js';
 
 export interface BollingerValue {
   middle: number;
@@ -24,18 +25,16 @@ export interface BollingerOptions {
  * avoids the cancellation of a Σx² − (Σx)²/N formula at BTC-sized prices; both are rebuilt from
  * the ring buffer with a two-pass sum once per `period` updates (amortised O(1)).
  */
-export class Bollinger implements Indicator<PriceInput, BollingerValue> {
+export class Bollinger extends IndicatorBase<PriceInput, BollingerValue> {
   readonly period: number;
   readonly k: number;
-  private readonly buf: Float64Array;
+  private readonly win: RingWindow;
   private readonly reader = new CandleReader();
-  private i = 0;
-  private n = 0;
   private mean = 0;
   private m2 = 0;
-  private cur: BollingerValue | undefined = undefined;
 
   constructor(options: BollingerOptions = {}) {
+    super();
     this.period = checkPeriod('Bollinger period', options.period ?? 20);
     this.k = options.k ?? 2;
     if (!(this.k >= 0) || !Number.isFinite(this.k)) {
@@ -43,30 +42,28 @@ export class Bollinger implements Indicator<PriceInput, BollingerValue> {
         hint: 'the usual width is 2 standard deviations',
       });
     }
-    this.buf = new Float64Array(this.period);
+    this.win = new RingWindow(this.period);
   }
 
   update(input: PriceInput): BollingerValue | undefined {
     const x = typeof input === 'number' ? input : this.reader.close(input);
     if (x - x !== 0) throw badInput('Bollinger', x);
     const p = this.period;
-    const buf = this.buf;
-    const i = this.i;
-    if (this.n === p) {
-      const o = buf[i] as number;
+    const win = this.win;
+    const full = win.full;
+    const o = win.push(x);
+    if (full) {
       const d = x - o;
       const mean = this.mean + d / p;
       this.m2 += d * (x - mean + o - this.mean);
       this.mean = mean;
     } else {
-      this.n++;
       const d = x - this.mean;
-      this.mean += d / this.n;
+      this.mean += d / win.count;
       this.m2 += d * (x - this.mean);
     }
-    buf[i] = x;
-    if (i + 1 === p) {
-      this.i = 0;
+    if (win.lapped) {
+      const buf = win.buf;
       let s = 0;
       for (let j = 0; j < p; j++) s += buf[j] as number;
       const mean = s / p;
@@ -77,10 +74,8 @@ export class Bollinger implements Indicator<PriceInput, BollingerValue> {
       }
       this.mean = mean;
       this.m2 = m2;
-    } else {
-      this.i = i + 1;
     }
-    if (this.n < p) return undefined;
+    if (!win.full) return undefined;
     const sd = this.m2 > 0 ? Math.sqrt(this.m2 / p) : 0;
     const w = this.k * sd;
     return (this.cur = { middle: this.mean, upper: this.mean + w, lower: this.mean - w });
@@ -91,18 +86,8 @@ export class Bollinger implements Indicator<PriceInput, BollingerValue> {
     return this.cur === undefined ? undefined : this.m2 > 0 ? Math.sqrt(this.m2 / this.period) : 0;
   }
 
-  get value(): BollingerValue | undefined {
-    return this.cur;
-  }
-
-  get isReady(): boolean {
-    return this.cur !== undefined;
-  }
-
   reset(): void {
-    this.buf.fill(0);
-    this.i = 0;
-    this.n = 0;
+    this.win.reset();
     this.mean = 0;
     this.m2 = 0;
     this.cur = undefined;

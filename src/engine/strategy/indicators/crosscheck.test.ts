@@ -2,6 +2,7 @@ import * as ti from 'technicalindicators';
 import * as ts from 'trading-signals';
 import { describe, expect, it } from 'vitest';
 import { ATR, Bollinger, EMA, MACD, OBV, RSI, SMA, Stochastic, VWAP, WMA, type Bar } from './index.js';
+import { prng } from './test-series.js';
 
 // Every indicator against trading-signals 8.x and technicalindicators 3.x on one long random
 // series. Tolerances:
@@ -13,17 +14,6 @@ import { ATR, Bollinger, EMA, MACD, OBV, RSI, SMA, Stochastic, VWAP, WMA, type B
 //   enough for the seed's influence to decay below 1e-12 (it decays geometrically).
 // - technicalindicators' RSI rounds to two decimals, so that comparison allows 0.005.
 const N = 20_000;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A BTC-like random walk of 1m bars: price near 60,000, heavy-ish moves, volumes 0.01–50. */
 function bars(n: number, seed: number): Required<Pick<Bar, 'open' | 'high' | 'low' | 'close' | 'volume'>>[] {

@@ -32,6 +32,22 @@ export interface Indicator<In, Out> {
   reset(): void;
 }
 
+/** `value` and `isReady` over the last output, which `update` stores in `cur`. */
+export abstract class IndicatorBase<In, Out> implements Indicator<In, Out> {
+  protected cur: Out | undefined = undefined;
+
+  abstract update(input: In): Out | undefined;
+  abstract reset(): void;
+
+  get value(): Out | undefined {
+    return this.cur;
+  }
+
+  get isReady(): boolean {
+    return this.cur !== undefined;
+  }
+}
+
 export function isCandle(x: Bar | Candle): x is Candle {
   return typeof (x as Candle).priceScale === 'number';
 }

@@ -1,4 +1,5 @@
-import { CandleReader, badInput, checkPeriod, type Indicator, type PriceInput } from './input.js';
+import { CandleReader, IndicatorBase, badInput, checkPeriod, type PriceInput } from './input.js';
+import { CompensatedSum, RingWindow } from './window.js';
 
 /**
  * Simple moving average over the last `period` inputs, O(1) per update.
@@ -7,62 +8,32 @@ import { CandleReader, badInput, checkPeriod, type Indicator, type PriceInput } 
  * (each add and each subtract carries its rounding error into `comp`), so the average does not
  * drift over millions of updates and no update ever rescans the window.
  */
-export class SMA implements Indicator<PriceInput, number> {
+export class SMA extends IndicatorBase<PriceInput, number> {
   readonly period: number;
-  private readonly buf: Float64Array;
+  private readonly win: RingWindow;
+  private readonly sum = new CompensatedSum();
   private readonly reader = new CandleReader();
-  private i = 0;
-  private n = 0;
-  private sum = 0;
-  private comp = 0;
-  private cur: number | undefined = undefined;
 
   constructor(period: number) {
+    super();
     this.period = checkPeriod('SMA period', period);
-    this.buf = new Float64Array(period);
+    this.win = new RingWindow(period);
   }
 
   update(input: PriceInput): number | undefined {
     const x = typeof input === 'number' ? input : this.reader.close(input);
     if (x - x !== 0) throw badInput('SMA', x);
-    const buf = this.buf;
-    const p = this.period;
-    let s = this.sum;
-    let c = this.comp;
-    let t = s + x;
-    c += (s >= 0 ? s : -s) >= (x >= 0 ? x : -x) ? s - t + x : x - t + s;
-    s = t;
-    const i = this.i;
-    if (this.n === p) {
-      const o = -(buf[i] as number);
-      t = s + o;
-      c += (s >= 0 ? s : -s) >= (o >= 0 ? o : -o) ? s - t + o : o - t + s;
-      s = t;
-    } else {
-      this.n++;
-    }
-    buf[i] = x;
-    this.i = i + 1 === p ? 0 : i + 1;
-    this.sum = s;
-    this.comp = c;
-    if (this.n < p) return undefined;
-    return (this.cur = (s + c) / p);
-  }
-
-  get value(): number | undefined {
-    return this.cur;
-  }
-
-  get isReady(): boolean {
-    return this.cur !== undefined;
+    const full = this.win.full;
+    const o = this.win.push(x);
+    this.sum.add(x);
+    if (full) this.sum.add(-o);
+    if (!this.win.full) return undefined;
+    return (this.cur = this.sum.value / this.period);
   }
 
   reset(): void {
-    this.buf.fill(0);
-    this.i = 0;
-    this.n = 0;
-    this.sum = 0;
-    this.comp = 0;
+    this.win.reset();
+    this.sum.reset();
     this.cur = undefined;
   }
 }

@@ -1,4 +1,5 @@
-import { CandleReader, badInput, checkPeriod, type Indicator, type PriceInput } from './input.js';
+import { CandleReader, IndicatorBase, badInput, checkPeriod, type PriceInput } from './input.js';
+import { RingWindow } from './window.js';
 
 /**
  * Linearly weighted moving average: weights 1..period, newest heaviest, O(1) per update.
@@ -8,20 +9,18 @@ import { CandleReader, badInput, checkPeriod, type Indicator, type PriceInput } 
  * buffer once per `period` updates (amortised O(1)), which bounds their rounding error to one
  * window's worth of operations.
  */
-export class WMA implements Indicator<PriceInput, number> {
+export class WMA extends IndicatorBase<PriceInput, number> {
   readonly period: number;
-  private readonly buf: Float64Array;
+  private readonly win: RingWindow;
   private readonly denom: number;
   private readonly reader = new CandleReader();
-  private i = 0;
-  private n = 0;
   private s = 0;
   private w = 0;
-  private cur: number | undefined = undefined;
 
   constructor(period: number) {
+    super();
     this.period = checkPeriod('WMA period', period);
-    this.buf = new Float64Array(period);
+    this.win = new RingWindow(period);
     this.denom = (period * (period + 1)) / 2;
   }
 
@@ -29,20 +28,19 @@ export class WMA implements Indicator<PriceInput, number> {
     const x = typeof input === 'number' ? input : this.reader.close(input);
     if (x - x !== 0) throw badInput('WMA', x);
     const p = this.period;
-    const buf = this.buf;
-    const i = this.i;
-    if (this.n === p) {
+    const win = this.win;
+    const full = win.full;
+    const o = win.push(x);
+    if (full) {
       this.w += p * x - this.s;
-      this.s += x - (buf[i] as number);
+      this.s += x - o;
     } else {
-      this.n++;
       this.s += x;
-      this.w += this.n * x;
+      this.w += win.count * x;
     }
-    buf[i] = x;
-    if (i + 1 === p) {
-      this.i = 0;
+    if (win.lapped) {
       // The buffer is now oldest..newest in index order: rebuild both sums exactly once per lap.
+      const buf = win.buf;
       let s = 0;
       let w = 0;
       for (let j = 0; j < p; j++) {
@@ -52,25 +50,13 @@ export class WMA implements Indicator<PriceInput, number> {
       }
       this.s = s;
       this.w = w;
-    } else {
-      this.i = i + 1;
     }
-    if (this.n < p) return undefined;
+    if (!win.full) return undefined;
     return (this.cur = this.w / this.denom);
   }
 
-  get value(): number | undefined {
-    return this.cur;
-  }
-
-  get isReady(): boolean {
-    return this.cur !== undefined;
-  }
-
   reset(): void {
-    this.buf.fill(0);
-    this.i = 0;
-    this.n = 0;
+    this.win.reset();
     this.s = 0;
     this.w = 0;
     this.cur = undefined;
