@@ -262,22 +262,26 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     attached = attachStrategy({ bus, clock, orders: sink, instrument: inst, strategy: opts.strategy, params: opts.params, interval, ...(opts.id ? { id: opts.id } : {}) });
     let nextId = 1;
     const stratMs = INTERVAL_MS[interval];
-    for await (const c of opts.candles as AsyncIterable<Candle>) {
-      if (c.symbol !== inst.symbol) continue;
+    const step = (c: Candle): void => {
+      if (c.symbol !== inst.symbol) return;
       if (INTERVAL_MS[c.interval] > stratMs || stratMs % INTERVAL_MS[c.interval] !== 0) {
         throw new UsageError(`cannot run a ${interval} strategy on ${c.interval} candles`, { hint: `use ${interval} candles or a shorter interval that divides it` });
       }
       for (const t of candlePrints(c, nextId)) {
         nextId = t.id + 1;
         clock.advance(t.time);
-        publish(engine.onTrade(t));
+        const evs = engine.onTrade(t);
+        if (evs.length > 0) publish(evs);
         book.set(t.price);
         engine.onBook(book);
         bus.publish('trade', t);
       }
       clock.advance(c.closeTime);
-      bus.publish('candle.closed', { ...c, closed: true });
-    }
+      bus.publish('candle.closed', c.closed ? c : { ...c, closed: true });
+    };
+    // for await also on arrays: the turn per candle lets an async strategy's rejection pause the
+    // runner before the next candle, as it would live.
+    for await (const c of opts.candles as AsyncIterable<Candle>) step(c);
   } else {
     const path = opts.recording;
     let channels: Channel[] = ['aggTrade'];

@@ -100,8 +100,9 @@ export function candlePrints(c: Candle, firstId: number): Trade[] {
     // Drop repeats of the same price (a flat candle is one print, then its close).
     if (i > 0 && i < 3 && price === prev) continue;
     const time = i === 3 ? c.closeTime : c.openTime + Math.floor((span * i) / 3);
-    out.push({ symbol: c.symbol, id: firstId + out.length, price, qty, firstId: 0, lastId: 0, time, buyerMaker: price < prev });
+    const id = firstId + out.length;
+    out.push({ symbol: c.symbol, id, price, qty, firstId: id, lastId: id, time, buyerMaker: price < prev });
     prev = price;
   }
-  return out.map((t) => ({ ...t, firstId: t.id, lastId: t.id }));
+  return out;
 }

@@ -396,7 +396,9 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
       }
       return ind;
     };
-    const k = (kind: string, args: unknown, key?: string): string => `${kind}:${JSON.stringify(args)}:${key ?? ''}`;
+    // Called on every onCandle for every indicator: a plain period skips JSON.stringify (same key).
+    const k = (kind: string, args: unknown, key?: string): string =>
+      `${kind}:${typeof args === 'number' && Number.isFinite(args) ? String(args) : JSON.stringify(args)}:${key ?? ''}`;
     this.indicator = {
       sma: (period, key) => make(k('sma', period, key), () => new SMA(period)),
       ema: (period, key) => make(k('ema', period, key), () => new EMA(period)),
