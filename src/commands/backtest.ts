@@ -16,6 +16,8 @@ import { runBacktest, type BacktestResult } from '../engine/strategy/backtest.js
 import { loadStrategy, openBacktestFile, type BacktestFile } from '../engine/strategy/load.js';
 import { amountToNumber, type Metrics } from '../engine/strategy/metrics.js';
 import { parseParamAssignments, resolveParams } from '../engine/strategy/params.js';
+import { buildGrid, metricValue, openSweepPool, parseRankMetric, parseWorkers, rankResults, type RankMetric, type SweepData, type SweepJobResult } from '../engine/strategy/sweep.js';
+import { parseWalkForward, parseWfUnit, runWalkForward, type WalkForwardResult } from '../engine/strategy/walk-forward.js';
 import { DEFAULT_PAPER_BALANCES } from '../engine/trading.js';
 import { parseLimit, parseTime } from './args.js';
 import { lineChart, useColor } from './chart.js';
@@ -37,6 +39,12 @@ interface BacktestOptions {
   balance?: string[];
   trades?: string;
   json?: boolean;
+  sweep?: string[];
+  rank?: string;
+  top?: string;
+  workers?: string;
+  walkForward?: string;
+  wfUnit?: string;
 }
 
 const collect = (v: string, acc: string[] | undefined): string[] => [...(acc ?? []), v];
@@ -283,6 +291,178 @@ function printReport(r: BacktestResult, inst: Instrument, info: { describe: stri
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sweep and walk-forward
+
+const RANK_LIST = 'sharpe, sortino, return, calmar, profitFactor or maxDrawdown';
+
+type AnyStrategy = Awaited<ReturnType<typeof loadStrategy>>['strategy'];
+
+interface SweepPlan {
+  combos: Array<Record<string, unknown>>;
+  swept: string[];
+  skipped: number;
+  rank: RankMetric;
+  top: number;
+  workers: number;
+  walkForward: ReturnType<typeof parseWalkForward> | undefined;
+}
+
+function parseSweepOptions(opts: BacktestOptions, strategy: AnyStrategy, fixed: Record<string, string>): SweepPlan {
+  const rank = parseRankMetric(opts.rank);
+  const top = parseLimit(opts.top, '--top') ?? 10;
+  const workers = parseWorkers(opts.workers);
+  const unit = parseWfUnit(opts.wfUnit);
+  if (opts.wfUnit !== undefined && opts.walkForward === undefined) throw new UsageError('--wf-unit applies to --walk-forward', { hint: 'add --walk-forward 6:1' });
+  const walkForward = opts.walkForward === undefined ? undefined : parseWalkForward(opts.walkForward, unit);
+  const grid = buildGrid(strategy, opts.sweep ?? [], fixed);
+  if (grid.combos.length === 0) {
+    throw new UsageError(`strategy ${strategy.name} refuses every combination of the sweep: ${grid.firstRefusal ?? ''}`, { hint: 'change the ranges so some combinations are valid' });
+  }
+  return { combos: grid.combos, swept: grid.axes.map((a) => a.name), skipped: grid.skipped, rank, top, workers, walkForward };
+}
+
+interface SweepRun extends SweepPlan {
+  json: boolean;
+  strategyName: string;
+  strategySpec: string;
+  plan: DataPlan;
+  interval: Interval;
+  inst: Instrument;
+  fees: { maker: string; taker: string } | undefined;
+  slippage: number;
+  balances: Record<string, Amount>;
+  data: SweepData;
+}
+
+function sweepMetricsJson(m: Metrics): Record<string, unknown> {
+  return {
+    totalReturn: m.totalReturn,
+    sharpe: m.sharpe,
+    sortino: m.sortino,
+    calmar: m.calmar,
+    maxDrawdown: m.maxDrawdown,
+    profitFactor: m.profitFactor,
+    winRate: m.winRate,
+    trades: m.trades,
+    fills: m.fills,
+    feesPaid: formatAmount(m.feesPaidExact),
+    endEquity: m.endEquity,
+  };
+}
+
+function sweepRows(results: readonly SweepJobResult[], names: readonly string[], first = 1): string[][] {
+  const head = ['#', ...names, 'return', 'sharpe', 'sortino', 'max dd', 'calmar', 'PF', 'trades'];
+  return [
+    head,
+    ...results.map((r, i) => {
+      const m = r.metrics;
+      return [String(first + i), ...names.map((n) => String(r.params[n])), pct(m.totalReturn, true), num(m.sharpe), num(m.sortino), pct(m.maxDrawdown === 0 ? 0 : -m.maxDrawdown), num(m.calmar), num(m.profitFactor), String(m.trades)];
+    }),
+  ];
+}
+
+async function runSweepCommand(s: SweepRun): Promise<void> {
+  const setup = {
+    strategy: s.strategySpec,
+    cwd: process.cwd(),
+    symbol: s.plan.symbol,
+    interval: s.interval,
+    ...(s.fees ? { fees: s.fees } : {}),
+    slippageTicks: s.slippage,
+    initialBalances: s.balances,
+    data: s.data,
+  };
+  const bar = !s.json && process.stderr.isTTY === true ? new Progress({ stream: process.stderr, label: s.walkForward ? 'walk-forward' : 'sweep' }) : undefined;
+  const progress = bar ? (done: number, total: number): void => bar.update(done / total, `${done}/${total} runs`) : undefined;
+  const pool = await openSweepPool(setup, { workers: Math.min(s.workers, s.combos.length) });
+  try {
+    if (s.walkForward) {
+      const wf = await runWalkForward(pool, s.combos, s.walkForward, s.rank, progress);
+      bar?.done();
+      printWalkForward(s, wf, pool.size);
+      return;
+    }
+    const jobs = s.combos.map((params, id) => ({ id, params }));
+    const results = await pool.run(jobs, progress);
+    bar?.done();
+    const ran = results.filter((r) => r.candles > 0);
+    if (ran.length === 0) {
+      throw new UsageError(`no ${s.plan.symbol} ${s.interval} candle closed in ${s.plan.describe}`, { hint: 'widen the range or use more data' });
+    }
+    const ranked = rankResults(ran, s.rank).slice(0, s.top);
+    const head = { strategy: s.strategyName, symbol: s.plan.symbol, interval: s.interval, data: s.plan.describe, rank: s.rank, combinations: s.combos.length, skipped: s.skipped, workers: pool.size };
+    if (s.json) {
+      out.json({ ...head, results: ranked.map((r, i) => ({ rank: i + 1, params: r.params, value: metricValue(r.metrics, s.rank), metrics: sweepMetricsJson(r.metrics), ...(r.error ? { error: r.error } : {}) })) });
+      return;
+    }
+    out.line(`sweep     ${s.strategyName} on ${s.plan.symbol} ${s.interval}, ${s.plan.describe}`);
+    out.line(`runs      ${s.combos.length} combination${s.combos.length === 1 ? '' : 's'}${s.skipped ? ` (${s.skipped} refused by the strategy, not run)` : ''} on ${pool.size} ${pool.mode === 'workers' ? 'worker thread' : 'thread'}${pool.size === 1 ? '' : 's'}, ranked by ${s.rank}`);
+    out.line();
+    for (const l of table(sweepRows(ranked, s.swept), new Set(Array.from({ length: 8 + s.swept.length }, (_, i) => i)))) out.line(`  ${l}`);
+    const errors = ranked.filter((r) => r.error).length;
+    if (errors) out.line(`${errors} of these runs paused after the strategy threw; their figures stop there`);
+  } finally {
+    bar?.done();
+    await pool.close();
+  }
+}
+
+function printWalkForward(s: SweepRun, wf: WalkForwardResult, threads: number): void {
+  const spec = s.walkForward!;
+  const v = (x: number | null): string => (s.rank === 'return' || s.rank === 'maxDrawdown' ? pct(x) : num(x));
+  if (s.json) {
+    out.json({
+      strategy: s.strategyName,
+      symbol: s.plan.symbol,
+      interval: s.interval,
+      data: s.plan.describe,
+      rank: s.rank,
+      walkForward: spec,
+      combinations: s.combos.length,
+      workers: threads,
+      windows: wf.rows.map((r) => ({
+        index: r.index,
+        inSample: { from: r.isFrom, to: r.isTo },
+        outOfSample: { from: r.isTo, to: r.oosTo },
+        params: r.best?.params ?? null,
+        isValue: r.isValue,
+        oosValue: r.oosValue,
+        isMetrics: r.best ? sweepMetricsJson(r.best.metrics) : null,
+        oosMetrics: r.oos ? sweepMetricsJson(r.oos.metrics) : null,
+      })),
+      summary: { meanIs: wf.meanIs, meanOos: wf.meanOos, oosReturn: wf.oosReturn },
+      equity: wf.equity,
+    });
+    return;
+  }
+  const unit = { m: 'minute', h: 'hour', d: 'day' }[spec.unit];
+  out.line(`walk-forward  ${s.strategyName} on ${s.plan.symbol} ${s.interval}, ${s.plan.describe}`);
+  out.line(`windows       ${spec.inSample} ${unit}${spec.inSample === 1 ? '' : 's'} in-sample, ${spec.outOfSample} out-of-sample, rolling by ${spec.outOfSample}; ${s.combos.length} combinations per window on ${threads} thread${threads === 1 ? '' : 's'}, best by ${s.rank}`);
+  out.line();
+  const head = ['#', 'in-sample (UTC)', 'out-of-sample', ...s.swept, `IS ${s.rank}`, `OOS ${s.rank}`, 'OOS return'];
+  const body = wf.rows.map((r) => [
+    String(r.index + 1),
+    `${utcMinute(r.isFrom)} → ${utcMinute(r.isTo)}`,
+    `→ ${utcMinute(r.oosTo)}`,
+    ...s.swept.map((n) => (r.best ? String(r.best.params[n]) : '-')),
+    v(r.isValue),
+    v(r.oosValue),
+    r.oos ? pct(r.oos.metrics.totalReturn, true) : 'n/a',
+  ]);
+  const right = new Set([0, ...Array.from({ length: s.swept.length + 3 }, (_, i) => i + 3)]);
+  for (const l of table([head, ...body], right)) out.line(`  ${l}`);
+  out.line();
+  out.line(`mean ${s.rank}: in-sample ${v(wf.meanIs)}, out-of-sample ${v(wf.meanOos)}${wf.meanIs !== null && wf.meanOos !== null && wf.meanOos < wf.meanIs ? '  (out-of-sample falls short: a sign of overfitting)' : ''}`);
+  out.line(`out-of-sample return, windows chained: ${pct(wf.oosReturn, true)}`);
+  if (wf.equity.length > 1) {
+    const color = useColor();
+    out.line();
+    out.line(`out-of-sample equity (${s.inst.quoteAsset}, chained)`);
+    out.line(lineChart(wf.equity.map((p) => p.equity), { columns: Math.max(40, Math.min(process.stdout.columns || 80, 160)), height: 8, ...(color ? { color: 'green' as const } : {}) }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export function register(program: Command): void {
   program
@@ -301,6 +481,12 @@ export function register(program: Command): void {
     .option('--balance <amountAsset>', 'a starting balance such as 10000USDT; repeat for more assets (default 10000USDT)', collect)
     .option('--trades <n>', 'fills to list (the last n, default 20)')
     .option('--json', 'one JSON object: params, metrics, fills and equity, decimals as strings')
+    .option('--sweep <name=from..to:step>', 'sweep a param over a range (or NAME=A,B,C); repeat for a grid of every combination', collect)
+    .option('--rank <metric>', `rank sweep runs by ${RANK_LIST} (default sharpe)`)
+    .option('--top <n>', 'sweep runs to list, best first (default 10)')
+    .option('--workers <n>', 'sweep worker threads (default: cores − 1)')
+    .option('--walk-forward <in:out>', 'with --sweep: sweep each in-sample window, run the best out-of-sample, e.g. 6:1')
+    .option('--wf-unit <m|h|d>', 'unit of the --walk-forward windows: minutes, hours or days (default d)')
     .action(
       action(async (opts: BacktestOptions, cmd: Command) => {
         const interval = parseInterval(opts.interval);
@@ -316,6 +502,13 @@ export function register(program: Command): void {
         // Strategy and params first: a typo should not wait for data to load.
         const { strategy } = await loadStrategy(opts.strategy);
         const params = parseParamAssignments(opts.param ?? []);
+        const sweeping = (opts.sweep ?? []).length > 0;
+        if (!sweeping) {
+          for (const [flag, v] of [['--rank', opts.rank], ['--top', opts.top], ['--workers', opts.workers], ['--walk-forward', opts.walkForward], ['--wf-unit', opts.wfUnit]] as const) {
+            if (v !== undefined) throw new UsageError(`${flag} applies to a sweep`, { hint: 'add --sweep NAME=FROM..TO:STEP, e.g. --sweep fast=5..50:5' });
+          }
+        }
+        const sweep = sweeping ? parseSweepOptions(opts, strategy, params) : undefined;
         const resolved = resolveParams(strategy.name, strategy.params, params);
         const bad = strategy.validate?.(resolved);
         if (bad) throw new UsageError(`strategy ${strategy.name}: ${bad}`);
@@ -323,12 +516,14 @@ export function register(program: Command): void {
         const market = bundledMarket();
         let plan: DataPlan;
         let total: number | undefined;
+        let data: SweepData | undefined;
         if (opts.data === 'store') {
           if (!opts.symbol) throw new UsageError('which symbol?', { hint: 'add --symbol BTCUSDT (or backtest a file with --data FILE)' });
           const symbol = market.instruments.get(opts.symbol).symbol;
           const p = await storePlan(cmd, symbol, interval, from, to, limit);
           plan = p;
           total = p.count;
+          if ('candles' in p.input) data = { kind: 'candles', candles: p.input.candles as Candle[] };
         } else {
           const f = await openBacktestFile(opts.data, {
             ...(opts.symbol ? { symbol: opts.symbol } : {}),
@@ -336,8 +531,16 @@ export function register(program: Command): void {
             ...(to === undefined ? {} : { to }),
           });
           plan = filePlan(f);
+          data =
+            f.kind === 'recording'
+              ? { kind: 'recording', path: path.resolve(f.path) }
+              : { kind: 'file', path: path.resolve(f.path), symbol: f.symbol, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
         }
         const inst = market.instruments.get(plan.symbol);
+        if (sweep) {
+          await runSweepCommand({ ...sweep, json: opts.json === true, strategyName: strategy.name, plan, interval, inst, fees, slippage, balances, data: data!, strategySpec: opts.strategy });
+          return;
+        }
 
         const bar = !opts.json && process.stderr.isTTY === true ? new Progress({ stream: process.stderr, label: `backtest ${strategy.name}` }) : undefined;
         const span = from !== undefined && to !== undefined && to > from ? to - from : undefined;
