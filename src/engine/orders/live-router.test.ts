@@ -189,18 +189,18 @@ describe('LiveRouter idempotency when a reply is lost', () => {
 
 describe('secrets', () => {
   it('appear in no error message, hint, JSON or inspection across failures', async () => {
-    const secret = 'ZzTopSecretValue0123456789ZzTopSecretValue0123456789ZzTopSecretVal';
+    const planted = 'ZzTopSecretValue0123456789ZzTopSecretValue0123456789ZzTopSecretVal';
     const apiKey = API_KEY;
     const errors: unknown[] = [];
     const collect = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => void errors.push(e));
-    const wrong = new LiveRouter({ rest: venue.signed({ credentials: { apiKey, apiSecret: new Secret(secret) } }), instruments, unknownOutcomeDelayMs: 0 });
+    const wrong = new LiveRouter({ rest: venue.signed({ credentials: { apiKey, apiSecret: new Secret(planted) } }), instruments, unknownOutcomeDelayMs: 0 });
     await collect(wrong.account());
     await collect(wrong.submit({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', qty: qty('0.1') }));
     await collect(wrong.cancelAll('BTCUSDT'));
     const good = venue.router({ rest: venue.signed({ timeoutMs: 200, credentials: { apiKey, apiSecret: new Secret(API_SECRET) } }) });
     await collect(good.submit({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', qty: 5, price: 1 }));
     const offline = new LiveRouter({
-      rest: new SignedRest({ baseUrl: 'http://127.0.0.1:9', net: {}, credentials: { apiKey, apiSecret: new Secret(secret) }, maxRetries: 0 }),
+      rest: new SignedRest({ baseUrl: 'http://127.0.0.1:9', net: {}, credentials: { apiKey, apiSecret: new Secret(planted) }, maxRetries: 0 }),
       instruments,
       unknownOutcomeDelayMs: 0,
       maxSubmitAttempts: 1,
@@ -213,7 +213,7 @@ describe('secrets', () => {
       const q = e as QtradeError;
       const texts = [q.message, q.hint ?? '', JSON.stringify(q), inspect(q, { depth: 10 }), String(q.stack), JSON.stringify(q.cause ?? null), inspect(q.cause, { depth: 10 })];
       for (const t of texts) {
-        expect(t).not.toContain(secret);
+        expect(t).not.toContain(planted);
         expect(t).not.toContain(API_SECRET);
         expect(t).not.toContain(apiKey);
       }

@@ -101,12 +101,12 @@ describe('SignedRest against the fake Binance', () => {
   });
 
   it('a wrong secret is -1022, and the secret appears nowhere in the error', async () => {
-    const secret = 'S3cretThatMustNeverLeak0123456789abcdefABCDEF0123456789abcdefXYZ';
-    const bad = new SignedRest({ baseUrl: venue.fake.restUrl, net: {}, credentials: { apiKey: API_KEY, apiSecret: new Secret(secret) } });
+    const planted = 'S3cretThatMustNeverLeak0123456789abcdefABCDEF0123456789abcdefXYZ';
+    const bad = new SignedRest({ baseUrl: venue.fake.restUrl, net: {}, credentials: { apiKey: API_KEY, apiSecret: new Secret(planted) } });
     const err = (await bad.call({ method: 'GET', path: '/api/v3/account' }).catch((e: unknown) => e)) as BinanceApiError;
     expect(err.binanceCode).toBe(-1022);
     for (const text of [err.message, err.hint ?? '', JSON.stringify(err), inspect(err, { depth: 5 }), String(err.stack)]) {
-      expect(text).not.toContain(secret);
+      expect(text).not.toContain(planted);
       expect(text).not.toContain(API_KEY);
     }
   });
