@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { requestWeight } from '../../src/engine/market/binance/rest-client.js';
+import type { RawAggTrade } from '../../src/engine/market/replay/generator.js';
 import { createFakeAccount, SIGNED_ROUTES, type FakeAccount, type FakeAccountOptions, type FakeUserData } from './fake-binance-account.js';
 
 /**
@@ -10,17 +11,7 @@ import { createFakeAccount, SIGNED_ROUTES, type FakeAccount, type FakeAccountOpt
  * Mount `handler` on an http server; it returns false for paths it does not serve.
  */
 
-/** An aggTrade exactly as GET /api/v3/aggTrades returns it. */
-export interface RawAggTrade {
-  a: number;
-  p: string;
-  q: string;
-  f: number;
-  l: number;
-  T: number;
-  m: boolean;
-  M: boolean;
-}
+export type { RawAggTrade };
 
 /** A kline row: the 12 REST columns. */
 export type RawKline = [number, string, string, string, string, string, number, string, number, string, string, string];

@@ -4,11 +4,8 @@ import { wireInstrument } from '../instruments.js';
 import type { Instrument } from '../types.js';
 import { RecordingWriter } from './recording.js';
 
-/** Binance's aggTrade payload, field for field (spot `<symbol>@aggTrade`). */
-export interface AggTradePayload {
-  e: 'aggTrade';
-  E: number;
-  s: string;
+/** An aggTrade exactly as GET /api/v3/aggTrades returns it. */
+export interface RawAggTrade {
   a: number;
   p: string;
   q: string;
@@ -17,6 +14,13 @@ export interface AggTradePayload {
   T: number;
   m: boolean;
   M: boolean;
+}
+
+/** Binance's aggTrade stream payload, field for field (spot `<symbol>@aggTrade`): the REST fields plus event fields. */
+export interface AggTradePayload extends RawAggTrade {
+  e: 'aggTrade';
+  E: number;
+  s: string;
 }
 
 export interface GenerateAggTradesOptions {
