@@ -149,6 +149,22 @@ describe('event encoding and open totals', () => {
       },
       { seq: 7, kind: 'triggered', time: 4, orderId: 7 },
       { seq: 8, kind: 'canceled', time: 4, orderId: 7 },
+      { seq: 11, kind: 'accepted', time: 1, order, ledger: [{ asset: 'USDT', dFree: -5n, dLocked: 5n, reason: 'lock', orderId: 7 }] },
+      {
+        seq: 12,
+        kind: 'fill',
+        time: 3,
+        fill: { symbol: 'BTCUSDT', orderId: 7, clientOrderId: 'x', tradeId: 3, side: 'BUY', price: 1, qty: 2, quoteQty: 3n, commission: 1n, commissionAsset: 'BTC', isMaker: true, time: 3 },
+        status: 'PARTIALLY_FILLED',
+        ledger: [
+          { asset: 'USDT', dFree: 0n, dLocked: -3n, reason: 'trade', orderId: 7, tradeId: 3 },
+          { asset: 'B"TC', dFree: 2n, dLocked: 0n, reason: 'trade', orderId: 7, tradeId: 3 },
+          { asset: 'BTC', dFree: -1n, dLocked: 0n, reason: 'fee' },
+        ],
+      },
+      { seq: 13, kind: 'canceled', time: 4, orderId: 7, ledger: [] },
+      { seq: 14, kind: 'expired', time: 4, orderId: 7, ledger: [{ asset: 'USDT', dFree: 2n, dLocked: -2n, reason: 'unlock', orderId: 7 }] },
+      { seq: 15, kind: 'triggered', time: 4, orderId: 7, ledger: [{ asset: 'USDT', dFree: 2n, dLocked: -2n, reason: 'unlock', orderId: 7 }] },
       { seq: 9, kind: 'expired', time: 4, orderId: 7 },
       { seq: 10, kind: 'rejected', time: 5, symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', clientOrderId: undefined, code: -1013, msg: 'Filter failure: "LOT_SIZE"' },
     ];

@@ -32,14 +32,32 @@ interface Base {
   time: number;
 }
 
+/**
+ * The balance changes an order event causes (the acceptance's lock, a fill's settlement and fee,
+ * a cancel's unlock), carried by the event itself in the order they apply, after the event's own
+ * change. They are ledger entries like a standalone `ledger` event's, just without a seq of their
+ * own: one log row per order change instead of one per balance change.
+ */
+interface Folded {
+  ledger?: LedgerEntry[];
+}
+
 export type OrderEvent =
-  | (Base & { kind: 'accepted'; order: Order })
+  | (Base & Folded & { kind: 'accepted'; order: Order })
   | (Base & { kind: 'rejected'; symbol: string; side: Side; type: OrderType; clientOrderId: string | undefined; code: number; msg: string })
-  | (Base & { kind: 'triggered'; orderId: number })
-  | (Base & { kind: 'fill'; fill: Fill; status: Extract<OrderStatus, 'PARTIALLY_FILLED' | 'FILLED'> })
-  | (Base & { kind: 'canceled'; orderId: number })
-  | (Base & { kind: 'expired'; orderId: number })
+  | (Base & Folded & { kind: 'triggered'; orderId: number })
+  | (Base & Folded & { kind: 'fill'; fill: Fill; status: Extract<OrderStatus, 'PARTIALLY_FILLED' | 'FILLED'> })
+  | (Base & Folded & { kind: 'canceled'; orderId: number })
+  | (Base & Folded & { kind: 'expired'; orderId: number })
   | (Base & { kind: 'ledger'; entry: LedgerEntry });
+
+/** Every ledger entry an event carries: a `ledger` event's entry, or the entries folded into an order event. */
+export function ledgerEntries(ev: OrderEvent): readonly LedgerEntry[] {
+  if (ev.kind === 'ledger') return [ev.entry];
+  if (ev.kind === 'rejected') return [];
+  return ev.ledger ?? [];
+}
+
 
 export type OrderEventKind = OrderEvent['kind'];
 
@@ -188,15 +206,19 @@ export function applyEvent(state: EngineState, ev: OrderEvent): void {
       setStatus(state, o, ev.kind === 'canceled' ? 'CANCELED' : 'EXPIRED');
       break;
     }
-    case 'ledger': {
-      const e = ev.entry;
-      const b = balanceOf(state, e.asset);
-      b.free += e.dFree;
-      b.locked += e.dLocked;
-      if (e.orderId !== undefined && e.dLocked !== 0n) orderOf(state, e.orderId, ev).locked += e.dLocked;
-      break;
-    }
+    case 'ledger':
+      applyLedgerEntry(state, ev.entry, ev);
+      return;
   }
+  if (ev.kind !== 'rejected' && ev.ledger) for (const e of ev.ledger) applyLedgerEntry(state, e, ev);
+}
+
+/** Applies one ledger entry of `ev` (its own, or one folded into it). */
+export function applyLedgerEntry(state: EngineState, e: LedgerEntry, ev: OrderEvent): void {
+  const b = balanceOf(state, e.asset);
+  b.free += e.dFree;
+  b.locked += e.dLocked;
+  if (e.orderId !== undefined && e.dLocked !== 0n) orderOf(state, e.orderId, ev).locked += e.dLocked;
 }
 
 export function applyEvents(state: EngineState, events: Iterable<OrderEvent>): EngineState {
@@ -324,6 +346,9 @@ export function decodeEvent(text: string): OrderEvent {
   if (ev.kind === 'accepted') lift(ev.order as unknown as Record<string, unknown>, BIG_ORDER);
   else if (ev.kind === 'fill') lift(ev.fill as unknown as Record<string, unknown>, BIG_FILL);
   else if (ev.kind === 'ledger') lift(ev.entry as unknown as Record<string, unknown>, BIG_LEDGER);
+  if (ev.kind !== 'ledger' && ev.kind !== 'rejected' && Array.isArray(ev.ledger)) {
+    for (const e of ev.ledger) lift(e as unknown as Record<string, unknown>, BIG_LEDGER);
+  }
   if (ev.kind === 'rejected' && ev.clientOrderId === null) (ev as { clientOrderId: string | undefined }).clientOrderId = undefined;
   return ev;
 }
@@ -353,19 +378,14 @@ export function encodeEventFast(ev: OrderEvent): string {
 function writeEvent(ev: OrderEvent): string {
   const head = `{"seq":${num(ev.seq)},"kind":"${ev.kind}","time":${num(ev.time)}`;
   switch (ev.kind) {
-    case 'ledger': {
-      const e = ev.entry;
-      let s = `${head},"entry":{"asset":${str(e.asset)},"dFree":"${e.dFree}","dLocked":"${e.dLocked}","reason":${str(e.reason)}`;
-      if (e.orderId !== undefined) s += `,"orderId":${num(e.orderId)}`;
-      if (e.tradeId !== undefined) s += `,"tradeId":${num(e.tradeId)}`;
-      return `${s}}}`;
-    }
+    case 'ledger':
+      return `${head},"entry":${writeEntry(ev.entry)}}`;
     case 'fill': {
       const f = ev.fill;
       return (
         `${head},"fill":{"symbol":${str(f.symbol)},"orderId":${num(f.orderId)},"clientOrderId":${str(f.clientOrderId)},"tradeId":${num(f.tradeId)},` +
         `"side":${str(f.side)},"price":${num(f.price)},"qty":${num(f.qty)},"quoteQty":"${f.quoteQty}","commission":"${f.commission}",` +
-        `"commissionAsset":${str(f.commissionAsset)},"isMaker":${f.isMaker},"time":${num(f.time)}},"status":${str(ev.status)}}`
+        `"commissionAsset":${str(f.commissionAsset)},"isMaker":${f.isMaker},"time":${num(f.time)}},"status":${str(ev.status)}${folded(ev.ledger)}}`
       );
     }
     case 'accepted': {
@@ -375,15 +395,29 @@ function writeEvent(ev: OrderEvent): string {
         `"type":${str(o.type)}${opt('timeInForce', o.timeInForce)},"price":${num(o.price)},"stopPrice":${num(o.stopPrice)},` +
         `"origQty":${num(o.origQty)},"origQuoteOrderQty":"${o.origQuoteOrderQty}","executedQty":${num(o.executedQty)},` +
         `"cumQuote":"${o.cumQuote}","status":${str(o.status)},"isWorking":${o.isWorking},"time":${num(o.time)},` +
-        `"updateTime":${num(o.updateTime)},"workingTime":${num(o.workingTime)},"lockAsset":${str(o.lockAsset)},"locked":"${o.locked}"}}`
+        `"updateTime":${num(o.updateTime)},"workingTime":${num(o.workingTime)},"lockAsset":${str(o.lockAsset)},"locked":"${o.locked}"}${folded(ev.ledger)}}`
       );
     }
     case 'canceled':
     case 'expired':
     case 'triggered':
-      return `${head},"orderId":${num(ev.orderId)}}`;
+      return `${head},"orderId":${num(ev.orderId)}${folded(ev.ledger)}}`;
     default:
       // Rejections echo the request's fields as given (any of them may be missing): rare, so exact the slow way.
       return encodeEvent(ev);
   }
+}
+
+function writeEntry(e: LedgerEntry): string {
+  let s = `{"asset":${str(e.asset)},"dFree":"${e.dFree}","dLocked":"${e.dLocked}","reason":${str(e.reason)}`;
+  if (e.orderId !== undefined) s += `,"orderId":${num(e.orderId)}`;
+  if (e.tradeId !== undefined) s += `,"tradeId":${num(e.tradeId)}`;
+  return `${s}}`;
+}
+
+function folded(entries: LedgerEntry[] | undefined): string {
+  if (entries === undefined) return '';
+  let s = ',"ledger":[';
+  for (let i = 0; i < entries.length; i++) s += (i === 0 ? '' : ',') + writeEntry(entries[i]!);
+  return `${s}]`;
 }

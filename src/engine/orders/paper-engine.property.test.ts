@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalOrderBook } from '../market/orderbook.js';
 import { parseAmount } from './amounts.js';
 import { bundledMarket } from './bundled-filters.js';
-import { decodeEvent, encodeEvent, type OrderEvent } from './events.js';
+import { decodeEvent, encodeEvent, ledgerEntries, type OrderEvent } from './events.js';
 import { PaperEngine } from './paper-engine.js';
 import { isTerminal, type OrderRequest, type OrderType } from './types.js';
 
@@ -95,11 +95,12 @@ function check(e: PaperEngine, log: OrderEvent[]): void {
   const sum = new Map<string, { free: bigint; locked: bigint }>();
   for (const [a, v] of Object.entries(initialBalances)) sum.set(a, { free: v, locked: 0n });
   for (const ev of log) {
-    if (ev.kind !== 'ledger') continue;
-    const s = sum.get(ev.entry.asset) ?? { free: 0n, locked: 0n };
-    s.free += ev.entry.dFree;
-    s.locked += ev.entry.dLocked;
-    sum.set(ev.entry.asset, s);
+    for (const entry of ledgerEntries(ev)) {
+      const s = sum.get(entry.asset) ?? { free: 0n, locked: 0n };
+      s.free += entry.dFree;
+      s.locked += entry.dLocked;
+      sum.set(entry.asset, s);
+    }
   }
   for (const b of e.balances()) {
     expect(b.free >= 0n, `${b.asset} free ${b.free}`).toBe(true);

@@ -4,7 +4,7 @@ import { LocalOrderBook } from '../market/orderbook.js';
 import type { Trade } from '../market/types.js';
 import { formatAmount, parseAmount } from './amounts.js';
 import { bundledMarket } from './bundled-filters.js';
-import type { OrderEvent } from './events.js';
+import { ledgerEntries, type OrderEvent } from './events.js';
 import { PaperEngine, type PaperEngineOptions } from './paper-engine.js';
 import type { OrderRequest } from './types.js';
 
@@ -90,7 +90,12 @@ describe('PaperEngine: taker orders walk the book', () => {
     ]);
     expect(bal('USDT')).toEqual({ free: '939999.50000000', locked: '0.00000000' });
     expect(bal('BTC')).toEqual({ free: '10.99900000', locked: '0.00000000' });
-    expect(r.events.map((x) => x.kind)).toEqual(['accepted', 'ledger', 'fill', 'ledger', 'ledger', 'ledger', 'fill', 'ledger', 'ledger', 'ledger']);
+    // Each event carries the balance changes it causes: the lock, each fill's settlement and fee.
+    expect(r.events.map((x) => [x.kind, ledgerEntries(x).map((l) => l.reason)])).toEqual([
+      ['accepted', ['lock']],
+      ['fill', ['trade', 'trade', 'fee']],
+      ['fill', ['trade', 'trade', 'fee']],
+    ]);
     expect(e.position('BTCUSDT')?.qty).toBe(A('0.999'));
   });
 

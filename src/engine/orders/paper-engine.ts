@@ -1,6 +1,6 @@
 import type { Instrument, Trade } from '../market/types.js';
 import { notional, qtyAmount } from './amounts.js';
-import { applyEvent, applyEvents, balanceOf, copyOrder, createState, snapshotState, type EngineState, type OrderEvent, type SymbolInfo, type SymbolOrders } from './events.js';
+import { applyEvent, applyEvents, applyLedgerEntry, balanceOf, copyOrder, createState, snapshotState, type EngineState, type OrderEvent, type SymbolInfo, type SymbolOrders } from './events.js';
 import { FeeSchedule, commission, type FeeScheduleOptions } from './fees.js';
 import { FilterSet, checkFilters, permissiveFilters, type SymbolFilters } from './filters.js';
 import { Consumed, bookQtyAt, walkBook, type BookView, type WalkResult } from './matching.js';
@@ -586,8 +586,19 @@ export class PaperEngine {
     this.out.push(ev);
   }
 
+  /**
+   * A balance change: folded into the event this call emitted last (the change it causes: an
+   * acceptance's lock, a fill's settlement, a cancel's unlock), or its own `ledger` event when
+   * the call emitted none yet (a deposit). Applied now, as replay applies it after its event.
+   */
   private ledger(now: number, entry: LedgerEntry): void {
-    this.emit({ seq: 0, kind: 'ledger', time: now, entry });
+    const last = this.out.length > 0 ? this.out[this.out.length - 1]! : undefined;
+    if (!last || last.kind === 'ledger' || last.kind === 'rejected' || last.time !== now) {
+      this.emit({ seq: 0, kind: 'ledger', time: now, entry });
+      return;
+    }
+    applyLedgerEntry(this.state, entry, last);
+    (last.ledger ??= []).push(entry);
   }
 
   private filtersOf(info: SymbolInfo): SymbolFilters {
