@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeEvent, type OrderEvent } from '../src/engine/orders/events.js';
+import { decodeEvent, ledgerEntries, type OrderEvent } from '../src/engine/orders/events.js';
 import { bundledMarket } from '../src/engine/orders/bundled-filters.js';
 import { PaperEngine } from '../src/engine/orders/paper-engine.js';
 import { OrderService } from '../src/engine/orders/service.js';
@@ -129,12 +129,11 @@ describe('kill -9 during a 10k-order flood', () => {
     // Balances are the initial ones plus the ledger, to the last unit; locks are the open orders'.
     const sum = new Map<string, { free: Amount; locked: Amount }>();
     for (const [asset, amount] of Object.entries(svc.initialBalances)) sum.set(asset, { free: amount, locked: 0n });
-    for (const e of log) {
-      if (e.kind !== 'ledger') continue;
-      const s = sum.get(e.entry.asset) ?? { free: 0n, locked: 0n };
-      s.free += e.entry.dFree;
-      s.locked += e.entry.dLocked;
-      sum.set(e.entry.asset, s);
+    for (const entry of log.flatMap(ledgerEntries)) {
+      const s = sum.get(entry.asset) ?? { free: 0n, locked: 0n };
+      s.free += entry.dFree;
+      s.locked += entry.dLocked;
+      sum.set(entry.asset, s);
     }
     expect(svc.balances().map((b) => [b.asset, b.free, b.locked])).toEqual([...sum.entries()].sort((x, y) => x[0].localeCompare(y[0])).map(([a, s]) => [a, s.free, s.locked]));
     const lockedByOrders = new Map<string, Amount>();
