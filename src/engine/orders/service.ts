@@ -96,9 +96,14 @@ interface AccountConfig {
   initialBalances: Record<string, Amount>;
 }
 
+/** One call waiting for its batch: what to publish once durable, and its promise's result. */
 interface Job {
-  publish: (() => void) | undefined;
-  resolve: () => void;
+  events: OrderEvent[];
+  /** Copies of the orders the events touched, taken at the end of the call (for 'order.update'). */
+  updates: Order[] | undefined;
+  extra: (() => void) | undefined;
+  result: unknown;
+  resolve: (r: unknown) => void;
   reject: (err: unknown) => void;
 }
 
@@ -443,11 +448,11 @@ export class OrderService {
   }
 
   private enqueue<T>(events: OrderEvent[], result: T, extra: (() => void) | undefined): Promise<T> {
-    const publish = this.publisher(events, extra);
+    const updates = this.updatesOf(events);
     const records = this.batch.records;
     for (const ev of events) records.push({ seq: ev.seq, time: ev.time, kind: ev.kind, body: encodeEventFast(ev) });
     return new Promise<T>((resolve, reject) => {
-      this.batch.jobs.push({ publish, resolve: () => resolve(result), reject });
+      this.batch.jobs.push({ events, updates, extra, result, resolve: resolve as (r: unknown) => void, reject });
       if (!this.flushing && !this.scheduled) {
         this.scheduled = true;
         queueMicrotask(() => void this.flush());
@@ -455,39 +460,48 @@ export class OrderService {
     });
   }
 
-  /** What to publish once these events are durable; order states are captured now, at the end of the call. */
-  private publisher(events: OrderEvent[], extra: (() => void) | undefined): (() => void) | undefined {
-    const bus = this.bus;
-    if (!bus || (events.length === 0 && !extra)) return extra;
-    let updates: Order[] | undefined;
-    if (events.length > 0 && bus.hasSubscribers('order.update')) {
-      const seen = new Set<number>();
-      updates = [];
-      for (const ev of events) {
-        const id = ev.kind === 'accepted' ? ev.order.orderId : ev.kind === 'fill' ? ev.fill.orderId : ev.kind === 'triggered' || ev.kind === 'canceled' || ev.kind === 'expired' ? ev.orderId : undefined;
-        if (id === undefined || seen.has(id)) continue;
-        seen.add(id);
-        const o = this.engine.state.orders.get(id);
-        if (o) updates.push(copyOrder(o));
-      }
+  /** The orders these events touched, as they are at the end of the call, when someone listens to 'order.update'. */
+  private updatesOf(events: OrderEvent[]): Order[] | undefined {
+    if (events.length === 0 || !this.bus?.hasSubscribers('order.update')) return undefined;
+    const seen = new Set<number>();
+    const updates: Order[] = [];
+    for (const ev of events) {
+      const id = ev.kind === 'accepted' ? ev.order.orderId : ev.kind === 'fill' ? ev.fill.orderId : ev.kind === 'triggered' || ev.kind === 'canceled' || ev.kind === 'expired' ? ev.orderId : undefined;
+      if (id === undefined || seen.has(id)) continue;
+      seen.add(id);
+      const o = this.engine.state.orders.get(id);
+      if (o) updates.push(copyOrder(o));
     }
-    return () => {
-      for (const ev of events) {
-        bus.publish('order.event', ev);
-        if (ev.kind === 'fill') bus.publish('fill', ev.fill);
-        else if (ev.kind === 'rejected') {
-          bus.publish('order.rejected', {
-            symbol: ev.symbol,
-            ...(ev.clientOrderId === undefined ? {} : { clientOrderId: ev.clientOrderId }),
-            code: ev.code,
-            msg: ev.msg,
-            time: ev.time,
-          });
+    return updates;
+  }
+
+  /** Publishes a durable call's events; topics nobody listens to are skipped. */
+  private publish(jobs: Job[]): void {
+    const bus = this.bus;
+    if (bus) {
+      for (const j of jobs) {
+        // Asked per call: a handler may subscribe or leave while earlier calls are published.
+        const all = bus.hasSubscribers('order.event');
+        const fills = bus.hasSubscribers('fill');
+        const rejections = bus.hasSubscribers('order.rejected');
+        for (const ev of j.events) {
+          if (all) bus.publish('order.event', ev);
+          if (ev.kind === 'fill') {
+            if (fills) bus.publish('fill', ev.fill);
+          } else if (ev.kind === 'rejected' && rejections) {
+            bus.publish('order.rejected', {
+              symbol: ev.symbol,
+              ...(ev.clientOrderId === undefined ? {} : { clientOrderId: ev.clientOrderId }),
+              code: ev.code,
+              msg: ev.msg,
+              time: ev.time,
+            });
+          }
         }
+        if (j.updates) for (const o of j.updates) bus.publish('order.update', o);
+        j.extra?.();
       }
-      if (updates) for (const o of updates) bus.publish('order.update', o);
-      extra?.();
-    };
+    } else for (const j of jobs) j.extra?.();
   }
 
   private async flush(): Promise<void> {
@@ -512,8 +526,8 @@ export class OrderService {
       this.counters.events += n;
       if (n > this.counters.maxBatchEvents) this.counters.maxBatchEvents = n;
     }
-    for (const j of batch.jobs) j.publish?.();
-    for (const j of batch.jobs) j.resolve();
+    this.publish(batch.jobs);
+    for (const j of batch.jobs) j.resolve(j.result);
     if (this.batch.jobs.length > 0) void this.flush();
     else this.notifyIdle();
   }
