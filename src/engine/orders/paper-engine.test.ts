@@ -359,4 +359,24 @@ describe('PaperEngine: positions and replay', () => {
     expect(rebuilt.snapshot()).toEqual(e.snapshot());
     expect(log.map((x) => x.seq)).toEqual(log.map((_x, i) => i + 1));
   });
+
+  it('a log with every ledger entry as its own event (the unfolded form) rebuilds the same account', () => {
+    const { e, submit, onTrade, log } = setup();
+    submit({ side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', qty: Q('2'), price: P('60001') });
+    submit({ side: 'SELL', type: 'STOP_LOSS', qty: Q('0.3'), stopPrice: P('59500') });
+    onTrade(trade('59500', '0.2', true));
+    log.push(...e.cancelAll(undefined, T0 + 9).events);
+    expect(log.some((x) => ledgerEntries(x).length > 0 && x.kind !== 'ledger')).toBe(true);
+    const unfolded: OrderEvent[] = [];
+    for (const x of log) {
+      const { ledger, ...own } = x as OrderEvent & { ledger?: unknown };
+      unfolded.push({ ...own, seq: unfolded.length + 1 } as OrderEvent);
+      if (x.kind === 'ledger') continue;
+      for (const entry of (ledger ?? []) as ReturnType<typeof ledgerEntries>) unfolded.push({ seq: unfolded.length + 1, kind: 'ledger', time: x.time, entry });
+    }
+    expect(unfolded.length).toBeGreaterThan(log.length);
+    const rebuilt = PaperEngine.fromEvents({ instruments: instruments.all(), filters, initialBalances: { USDT: A('1000000'), BTC: A('10') } }, unfolded);
+    const bare = (snap: unknown) => ({ ...(snap as Record<string, unknown>), seq: 0 });
+    expect(bare(rebuilt.snapshot())).toEqual(bare(e.snapshot()));
+  });
 });
