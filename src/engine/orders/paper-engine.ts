@@ -232,6 +232,20 @@ export class PaperEngine {
   }
 
   /**
+   * onTrade for a print that cannot fill or trigger anything, without a Trade object: when the
+   * symbol has no open order it only moves the reference price, which is all onTrade would do.
+   * Returns false, doing nothing, when the symbol has open orders (call onTrade then).
+   */
+  onIdlePrint(symbol: string, price: number, qty: number, time: number): boolean {
+    const so = this.state.open.get(symbol);
+    if (so && (so.bids.length > 0 || so.asks.length > 0 || so.stops.length > 0)) return false;
+    let ref = this.refs.get(symbol);
+    if (!ref) this.refs.set(symbol, (ref = new ReferencePrice()));
+    ref.onPrint(price, qty, time);
+    return true;
+  }
+
+  /**
    * The symbol's book changed (LocalOrderBook after a diff or snapshot). Later taker orders walk
    * it; liquidity earlier paper fills took is forgotten, since the exchange's update replaces it.
    */

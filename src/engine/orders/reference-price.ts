@@ -24,18 +24,28 @@ export class ReferencePrice {
   lastTime = 0;
 
   onTrade(t: Trade): void {
-    this.last = t.price;
-    if (t.time > this.lastTime) this.lastTime = t.time;
-    const minute = Math.floor(t.time / MINUTE);
+    this.onPrint(t.price, t.qty, t.time);
+  }
+
+  /** onTrade without a Trade object (candle backtests feed prints they never build). */
+  onPrint(price: number, qty: number, time: number): void {
+    this.last = price;
+    if (time > this.lastTime) this.lastTime = time;
+    const minute = Math.floor(time / MINUTE);
     let b = this.buckets[this.buckets.length - 1];
     if (!b || b.minute < minute) {
-      b = { minute, quote: new SafeSum(), qty: new SafeSum() };
+      // The bucket that falls out of the window is reused (one per minute adds up in long replays).
+      if (this.buckets.length >= KEEP) {
+        b = this.buckets.shift()!;
+        b.minute = minute;
+        b.quote.reset();
+        b.qty.reset();
+      } else b = { minute, quote: new SafeSum(), qty: new SafeSum() };
       this.buckets.push(b);
-      if (this.buckets.length > KEEP) this.buckets.shift();
     }
     // A late trade (b.minute > minute) counts in the newest minute rather than rewriting history.
-    b.quote.addProduct(t.price, t.qty);
-    b.qty.add(t.qty);
+    b.quote.addProduct(price, qty);
+    b.qty.add(qty);
   }
 
   /** The reference over `mins` minutes (0: the last price), as num/den in price raws. */

@@ -82,9 +82,13 @@ export class EquityRecorder {
   readonly points: EquityPoint[] = [];
   private readonly scales: Scales;
   private exposedSince = false;
+  /** Quote and base totals as of sink.stateVersion() `version` (undefined: not cached). */
+  private version: number | undefined;
+  private quote = 0n;
+  private base = 0n;
 
   constructor(
-    private readonly sink: Pick<OrderSink, 'balance'>,
+    private readonly sink: Pick<OrderSink, 'balance' | 'stateVersion'>,
     private readonly inst: Instrument,
     private readonly flat: (base: Amount) => boolean = (b) => b === 0n,
   ) {
@@ -92,9 +96,15 @@ export class EquityRecorder {
   }
 
   equityAt(price: number): Amount {
-    const q = this.sink.balance(this.inst.quoteAsset);
-    const b = this.sink.balance(this.inst.baseAsset);
-    return q.free + q.locked + baseValue(b.free + b.locked, price, this.scales);
+    const v = this.sink.stateVersion?.();
+    if (v === undefined || v !== this.version) {
+      const q = this.sink.balance(this.inst.quoteAsset);
+      const b = this.sink.balance(this.inst.baseAsset);
+      this.quote = q.free + q.locked;
+      this.base = b.free + b.locked;
+      this.version = v;
+    }
+    return this.quote + (this.base === 0n ? 0n : baseValue(this.base, price, this.scales));
   }
 
   /** A fill happened during the current bar (so the bar counts as exposed). */

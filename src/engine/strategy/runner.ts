@@ -84,6 +84,22 @@ const ID = /^[A-Za-z0-9-]{1,25}$/;
 const AMOUNT_ONE = 10 ** AMOUNT_SCALE;
 const noop = (): void => {};
 
+const OBJECT_PROTO = Object.prototype;
+
+/** A plain object whose own values are all strings, finite-or-not numbers, booleans, null or undefined. */
+function flatJson(state: unknown): boolean {
+  if (!state || typeof state !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(state);
+  if (proto !== OBJECT_PROTO && proto !== null) return false;
+  for (const key in state) {
+    if (!Object.hasOwn(state, key)) return false;
+    const v: unknown = (state as Record<string, unknown>)[key];
+    const t = typeof v;
+    if (v !== null && t !== 'string' && t !== 'number' && t !== 'boolean' && t !== 'undefined') return false;
+  }
+  return true;
+}
+
 function errorOf(err: unknown): { message: string; stack?: string } {
   if (err instanceof Error) return { message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
   return { message: String(err) };
@@ -117,6 +133,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   nextOrder: number;
   readonly logs: LogEntry[] = [];
   private lastState: string;
+  private asyncSeenValue = false;
   private counters = { candles: 0, trades: 0, fills: 0, orders: 0, orderErrors: 0 };
 
   constructor(opts: StrategyRunnerOptions<S>) {
@@ -225,6 +242,18 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     this.opts.afterCandle?.(c);
   }
 
+  /**
+   * For drivers that can skip building a print: true when a trade of the symbol published now
+   * would change nothing but the trade counter (no queued order to flush, no onTrade hook). It
+   * then counts the trade as onTrade would; false means publish the trade.
+   */
+  skipTrade(): boolean {
+    if (this.statusValue !== 'running') return true;
+    if (this.queue.length > 0 || this.strategy.onTrade) return false;
+    this.counters.trades++;
+    return true;
+  }
+
   private onTrade(t: Trade): void {
     if (this.statusValue !== 'running') return;
     this.counters.trades++;
@@ -246,10 +275,16 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
 
   // ------------------------------------------------------------------ callbacks
 
+  /** True once a callback returned a promise (drivers then give it a turn between events). */
+  get asyncSeen(): boolean {
+    return this.asyncSeenValue;
+  }
+
   private invoke(name: string, fn: () => unknown): void {
     try {
       const r = fn();
       if (r && typeof (r as Promise<unknown>).then === 'function') {
+        this.asyncSeenValue = true;
         (r as Promise<unknown>).then(noop, (err: unknown) => this.pause(name, err));
       }
     } catch (err) {
@@ -259,6 +294,16 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
 
   private afterCallback(name: string): void {
     if (this.statusValue === 'paused' && this.errorValue?.callback === name) return;
+    const persist = this.opts.persist;
+    // Without persist the text is only a check: a flat plain object of primitives always
+    // stringifies, so only other shapes pay for JSON.stringify.
+    if (!persist) {
+      try {
+        if (flatJson(this.ctx.state)) return;
+      } catch {
+        // A throwing getter: JSON.stringify below meets it too and pauses the strategy.
+      }
+    }
     let text: string;
     try {
       text = JSON.stringify(this.ctx.state);
@@ -271,7 +316,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     }
     if (text !== this.lastState) {
       this.lastState = text;
-      this.opts.persist?.(this.snapshot());
+      persist?.(this.snapshot());
     }
   }
 
