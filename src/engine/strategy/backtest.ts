@@ -276,8 +276,17 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       }
       // candlePrints, step by step: a print that can change nothing but the reference price and
       // the book (no open order, nothing queued, no onTrade hook) is never built as a Trade.
-      const n = candlePath(c, prices, times);
+      let n = candlePath(c, prices, times);
       const qty = n > 0 ? printQty(c) : 0;
+      if (n > 0 && runner.tradesIdle && engine.onIdlePrints(sym, prices, times, n, qty)) {
+        // Nothing can happen inside this candle: only the reference price, the book and the clock move.
+        for (let i = 0; i < n; i++) book.set(prices[i]!);
+        engine.onBook(book);
+        runner.skippedTrades(n);
+        nextId += n;
+        clock.advance(times[n - 1]!);
+        n = 0;
+      }
       let prev = c.open;
       for (let i = 0; i < n; i++) {
         const price = prices[i]!;
@@ -292,7 +301,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
         }
         book.set(price);
         engine.onBook(book);
-        if (!runner.skipTrade()) bus.publish('trade', t ?? { symbol: c.symbol, id, price, qty, firstId: id, lastId: id, time, buyerMaker: price < prev });
+        if (runner.tradesIdle) runner.skippedTrades(1);
+        else bus.publish('trade', t ?? { symbol: c.symbol, id, price, qty, firstId: id, lastId: id, time, buyerMaker: price < prev });
         prev = price;
       }
       clock.advance(c.closeTime);

@@ -236,22 +236,30 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     this.ctx.candleValue = c;
     this.ctx.feed(c);
     this.queueing = true;
-    this.invoke('onCandle', () => this.strategy.onCandle(this.ctx, c));
+    // invoke('onCandle', …) without a closure per candle.
+    try {
+      const r = this.strategy.onCandle(this.ctx, c);
+      if (r && typeof (r as Promise<unknown>).then === 'function') this.watch('onCandle', r as Promise<unknown>);
+    } catch (err) {
+      this.pause('onCandle', err);
+    }
     this.queueing = false;
     this.afterCallback('onCandle');
     this.opts.afterCandle?.(c);
   }
 
   /**
-   * For drivers that can skip building a print: true when a trade of the symbol published now
-   * would change nothing but the trade counter (no queued order to flush, no onTrade hook). It
-   * then counts the trade as onTrade would; false means publish the trade.
+   * For drivers that can skip building prints: true when a trade of the symbol published now
+   * would change nothing but the trade counter (no queued order to flush, no onTrade hook).
+   * Count the skipped trades with skippedTrades.
    */
-  skipTrade(): boolean {
-    if (this.statusValue !== 'running') return true;
-    if (this.queue.length > 0 || this.strategy.onTrade) return false;
-    this.counters.trades++;
-    return true;
+  get tradesIdle(): boolean {
+    return this.statusValue !== 'running' || (this.queue.length === 0 && !this.strategy.onTrade);
+  }
+
+  /** Counts `n` trades a driver did not publish because tradesIdle said they would change nothing. */
+  skippedTrades(n: number): void {
+    if (this.statusValue === 'running') this.counters.trades += n;
   }
 
   private onTrade(t: Trade): void {
@@ -283,13 +291,16 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   private invoke(name: string, fn: () => unknown): void {
     try {
       const r = fn();
-      if (r && typeof (r as Promise<unknown>).then === 'function') {
-        this.asyncSeenValue = true;
-        (r as Promise<unknown>).then(noop, (err: unknown) => this.pause(name, err));
-      }
+      if (r && typeof (r as Promise<unknown>).then === 'function') this.watch(name, r as Promise<unknown>);
     } catch (err) {
       this.pause(name, err);
     }
+  }
+
+  /** A callback returned a promise: its rejection pauses the strategy. */
+  private watch(name: string, r: Promise<unknown>): void {
+    this.asyncSeenValue = true;
+    r.then(noop, (err: unknown) => this.pause(name, err));
   }
 
   private afterCallback(name: string): void {
@@ -412,6 +423,10 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   state: StrategyState;
   candleValue: Candle | undefined;
   private readonly made = new Map<string, { update(c: Candle): unknown }>();
+  /** made's values in creation order (fed every candle). */
+  private readonly fed: Array<{ update(c: Candle): unknown }> = [];
+  /** Indicators asked for by a plain period and no key, by kind then period: no key string per call. */
+  private readonly byPeriod = new Map<string, Map<number, { update(c: Candle): unknown }>>();
   private readonly tick: number;
   private readonly step: number;
   private readonly pMul: number;
@@ -437,6 +452,7 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
       if (!ind) {
         ind = build();
         this.made.set(key, ind);
+        this.fed.push(ind);
         if (this.candleValue) ind.update(this.candleValue);
       }
       return ind;
@@ -444,14 +460,23 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
     // Called on every onCandle for every indicator: a plain period skips JSON.stringify (same key).
     const k = (kind: string, args: unknown, key?: string): string =>
       `${kind}:${typeof args === 'number' && Number.isFinite(args) ? String(args) : JSON.stringify(args)}:${key ?? ''}`;
+    // The common call, a finite period without a key, finds its indicator without building the key.
+    const byPeriod = <T extends { update(c: Candle): unknown }>(kind: string, period: number, key: string | undefined, build: () => T): T => {
+      if (key !== undefined || typeof period !== 'number' || !Number.isFinite(period)) return make(k(kind, period, key), build);
+      let m = this.byPeriod.get(kind);
+      if (!m) this.byPeriod.set(kind, (m = new Map()));
+      let ind = m.get(period) as T | undefined;
+      if (!ind) m.set(period, (ind = make(k(kind, period, key), build)));
+      return ind;
+    };
     this.indicator = {
-      sma: (period, key) => make(k('sma', period, key), () => new SMA(period)),
-      ema: (period, key) => make(k('ema', period, key), () => new EMA(period)),
-      wma: (period, key) => make(k('wma', period, key), () => new WMA(period)),
-      rsi: (period = 14, key) => make(k('rsi', period, key), () => new RSI(period)),
+      sma: (period, key) => byPeriod('sma', period, key, () => new SMA(period)),
+      ema: (period, key) => byPeriod('ema', period, key, () => new EMA(period)),
+      wma: (period, key) => byPeriod('wma', period, key, () => new WMA(period)),
+      rsi: (period = 14, key) => byPeriod('rsi', period, key, () => new RSI(period)),
       macd: (o = {}, key) => make(k('macd', o, key), () => new MACD(o)),
       bollinger: (o = {}, key) => make(k('bollinger', o, key), () => new Bollinger(o)),
-      atr: (period = 14, key) => make(k('atr', period, key), () => new ATR(period)),
+      atr: (period = 14, key) => byPeriod('atr', period, key, () => new ATR(period)),
       stochastic: (o = {}, key) => make(k('stochastic', o, key), () => new Stochastic(o)),
       vwap: (o = {}, key) => make(k('vwap', o, key), () => new VWAP(o)),
       obv: (key) => make(k('obv', null, key), () => new OBV()),
@@ -474,7 +499,8 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
 
   /** Feeds every indicator made so far with a closed candle (before onCandle). */
   feed(c: Candle): void {
-    for (const ind of this.made.values()) ind.update(c);
+    const fed = this.fed;
+    for (let i = 0; i < fed.length; i++) fed[i]!.update(c);
   }
 
   position(symbol?: string): StrategyPosition {
