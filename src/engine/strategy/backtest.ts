@@ -232,7 +232,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     balance: (asset) => inner.balance(asset),
     position: (symbol) => inner.position(symbol),
     lastPrice: (symbol) => inner.lastPrice(symbol),
-    positionQty: (symbol) => engine.state.positions.get(symbol.toUpperCase())?.qty ?? 0n,
+    positionQty: (symbol) => engine.state.positions.get(symbol)?.qty ?? 0n,
     stateVersion: () => engine.state.seq,
     submit(req, now) {
       const r = inner.submit(req, now) as ReturnType<PaperEngine['submit']>;
@@ -312,8 +312,17 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     // next candle as it would live: for await, also on arrays. A synchronous one has nothing to
     // wait for, so a synchronous source runs without the turns until a callback returns a promise.
     const src = opts.candles;
-    const it = Symbol.asyncIterator in src ? undefined : (src as Iterable<Candle>)[Symbol.iterator]();
-    if (it) {
+    const it = Array.isArray(src) || Symbol.asyncIterator in src ? undefined : (src as Iterable<Candle>)[Symbol.iterator]();
+    if (Array.isArray(src)) {
+      const arr = src as readonly Candle[];
+      for (let i = 0; i < arr.length; i++) {
+        if (runner.asyncSeen) {
+          for await (const c of arr.slice(i)) step(c);
+          break;
+        }
+        step(arr[i]!);
+      }
+    } else if (it) {
       for (;;) {
         if (runner.asyncSeen) {
           for await (const c of { [Symbol.iterator]: () => it }) step(c);

@@ -461,22 +461,26 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
     const k = (kind: string, args: unknown, key?: string): string =>
       `${kind}:${typeof args === 'number' && Number.isFinite(args) ? String(args) : JSON.stringify(args)}:${key ?? ''}`;
     // The common call, a finite period without a key, finds its indicator without building the key.
-    const byPeriod = <T extends { update(c: Candle): unknown }>(kind: string, period: number, key: string | undefined, build: () => T): T => {
-      if (key !== undefined || typeof period !== 'number' || !Number.isFinite(period)) return make(k(kind, period, key), build);
+    // The constructor, not a closure over the period: nothing is allocated on the hit path.
+    // The miss path is its own function: a closure here would allocate a context on every call.
+    const made = <T extends { update(c: Candle): unknown }>(kind: string, period: number, key: string | undefined, Make: new (period: number) => T): T =>
+      make(k(kind, period, key), () => new Make(period));
+    const byPeriod = <T extends { update(c: Candle): unknown }>(kind: string, period: number, key: string | undefined, Make: new (period: number) => T): T => {
+      if (key !== undefined || typeof period !== 'number' || !Number.isFinite(period)) return made(kind, period, key, Make);
       let m = this.byPeriod.get(kind);
       if (!m) this.byPeriod.set(kind, (m = new Map()));
       let ind = m.get(period) as T | undefined;
-      if (!ind) m.set(period, (ind = make(k(kind, period, key), build)));
+      if (!ind) m.set(period, (ind = made(kind, period, key, Make)));
       return ind;
     };
     this.indicator = {
-      sma: (period, key) => byPeriod('sma', period, key, () => new SMA(period)),
-      ema: (period, key) => byPeriod('ema', period, key, () => new EMA(period)),
-      wma: (period, key) => byPeriod('wma', period, key, () => new WMA(period)),
-      rsi: (period = 14, key) => byPeriod('rsi', period, key, () => new RSI(period)),
+      sma: (period, key) => byPeriod('sma', period, key, SMA),
+      ema: (period, key) => byPeriod('ema', period, key, EMA),
+      wma: (period, key) => byPeriod('wma', period, key, WMA),
+      rsi: (period = 14, key) => byPeriod('rsi', period, key, RSI),
       macd: (o = {}, key) => make(k('macd', o, key), () => new MACD(o)),
       bollinger: (o = {}, key) => make(k('bollinger', o, key), () => new Bollinger(o)),
-      atr: (period = 14, key) => byPeriod('atr', period, key, () => new ATR(period)),
+      atr: (period = 14, key) => byPeriod('atr', period, key, ATR),
       stochastic: (o = {}, key) => make(k('stochastic', o, key), () => new Stochastic(o)),
       vwap: (o = {}, key) => make(k('vwap', o, key), () => new VWAP(o)),
       obv: (key) => make(k('obv', null, key), () => new OBV()),

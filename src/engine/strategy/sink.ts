@@ -20,7 +20,7 @@ export interface OrderSink {
   balance(asset: string): Balance;
   position(symbol: string): Position | undefined;
   lastPrice(symbol: string): number | undefined;
-  /** Optional fast paths for per-candle readers. position(symbol)?.qty ?? 0n, without the view. */
+  /** Optional fast paths for per-candle readers. position(symbol)?.qty ?? 0n without the view; symbol as the instrument spells it. */
   positionQty?(symbol: string): Amount;
   /** A number that changes whenever balances or positions may have (the engine's event seq). */
   stateVersion?(): number;
