@@ -221,6 +221,9 @@ export function computeMetrics(input: MetricsInput): Metrics {
       peakTime = p.time;
       continue;
     }
+    // The float estimate is within ~1e-15 of the exact figure: only a bar that may set a new
+    // maximum pays for the exact bigint one (bit-identical to computing it for every bar).
+    if ((peakNum - e) / peakNum <= maxDd - 1e-9) continue;
     const dd = amountToNumber(peak - p.equity) / peakNum;
     if (dd > maxDd) {
       maxDd = dd;
