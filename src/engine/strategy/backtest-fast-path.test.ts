@@ -75,6 +75,29 @@ describe('candle backtest fast path', () => {
   });
 });
 
+describe('candle backtest turns', () => {
+  it('a synchronous strategy sees its ticket callbacks before the next candle, as with a turn per candle', async () => {
+    const seen: Array<number | undefined> = [];
+    const ticket = defineStrategy({
+      name: 'ticket',
+      params: {},
+      onCandle(ctx) {
+        const n = ((ctx.state.n as number) ?? 0) + 1;
+        ctx.state.n = n;
+        if (n % 10 === 3) {
+          void ctx.buy({ quoteQty: 50 }).then((r) => {
+            ctx.state.filled = r.ok ? n : -n;
+          });
+        }
+        if (n % 10 === 5) seen.push(ctx.state.filled as number | undefined);
+      },
+    });
+    const r = await runBacktest({ strategy: ticket, symbol: 'BTCUSDT', candles: candles.slice(0, 100), initialBalances: balances });
+    expect(r.fills.length).toBe(10);
+    expect(seen).toEqual([3, 13, 23, 33, 43, 53, 63, 73, 83, 93]);
+  });
+});
+
 describe('ReferencePrice window', () => {
   it('averages the last N minutes like a plain list of minute buckets, over more minutes than it keeps', () => {
     const ref = new ReferencePrice();

@@ -310,7 +310,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     };
     // An async strategy needs a turn per candle, so its rejection pauses the runner before the
     // next candle as it would live: for await, also on arrays. A synchronous one has nothing to
-    // wait for, so a synchronous source runs without the turns until a callback returns a promise.
+    // wait for, so a synchronous source runs without the turns until a callback returns a promise;
+    // after a candle in which order calls settled, the next candle still comes after a turn (as
+    // for await gives it) so ticket callbacks run first.
     const src = opts.candles;
     const it = Array.isArray(src) || Symbol.asyncIterator in src ? undefined : (src as Iterable<Candle>)[Symbol.iterator]();
     if (Array.isArray(src)) {
@@ -320,7 +322,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
           for await (const c of arr.slice(i)) step(c);
           break;
         }
-        step(arr[i]!);
+        if (runner.takeTurn()) for await (const c of [arr[i]!]) step(c);
+        else step(arr[i]!);
       }
     } else if (it) {
       for (;;) {
@@ -330,7 +333,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
         }
         const r = it.next();
         if (r.done) break;
-        step(r.value);
+        if (runner.takeTurn()) for await (const c of [r.value]) step(c);
+        else step(r.value);
       }
     } else for await (const c of src as AsyncIterable<Candle>) step(c);
   } else {

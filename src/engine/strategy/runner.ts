@@ -134,6 +134,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   readonly logs: LogEntry[] = [];
   private lastState: string;
   private asyncSeenValue = false;
+  private turnWanted = false;
   private counters = { candles: 0, trades: 0, fills: 0, orders: 0, orderErrors: 0 };
 
   constructor(opts: StrategyRunnerOptions<S>) {
@@ -288,6 +289,16 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     return this.asyncSeenValue;
   }
 
+  /**
+   * True (once, then cleared) when order calls settled since the last call: a driver that runs
+   * events without awaiting between them gives the strategy's ticket callbacks a turn first.
+   */
+  takeTurn(): boolean {
+    const t = this.turnWanted;
+    this.turnWanted = false;
+    return t;
+  }
+
   private invoke(name: string, fn: () => unknown): void {
     try {
       const r = fn();
@@ -369,6 +380,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   }
 
   private exec(op: Op): void {
+    this.turnWanted = true;
     const sink = this.opts.orders;
     const now = this.opts.clock.now();
     const track = <T>(fn: () => T | Promise<T>): Promise<T> => {
@@ -399,6 +411,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   }
 
   private settleRefused(op: Op, msg: string): void {
+    this.turnWanted = true;
     if (op.kind === 'submit') op.settle(Promise.resolve(refused(msg)));
     else if (op.kind === 'cancel') op.settle(Promise.resolve({ ok: false, rejection: { code: -2011, msg }, events: [] }));
     else op.settle(Promise.resolve({ orders: [], events: [] }));
