@@ -232,6 +232,35 @@ export class PaperEngine {
   }
 
   /**
+   * onTrade for a print that cannot fill or trigger anything, without a Trade object: when the
+   * symbol has no open order it only moves the reference price, which is all onTrade would do.
+   * Returns false, doing nothing, when the symbol has open orders (call onTrade then).
+   */
+  onIdlePrint(symbol: string, price: number, qty: number, time: number): boolean {
+    const ref = this.idleRef(symbol);
+    if (!ref) return false;
+    ref.onPrint(price, qty, time);
+    return true;
+  }
+
+  /** onIdlePrint for the first `n` prints of `prices`/`times`, all of quantity `qty`. */
+  onIdlePrints(symbol: string, prices: readonly number[], times: readonly number[], n: number, qty: number): boolean {
+    const ref = this.idleRef(symbol);
+    if (!ref) return false;
+    for (let i = 0; i < n; i++) ref.onPrint(prices[i]!, qty, times[i]!);
+    return true;
+  }
+
+  /** The symbol's reference price when it has no open order, else undefined. */
+  private idleRef(symbol: string): ReferencePrice | undefined {
+    const so = this.state.open.get(symbol);
+    if (so && (so.bids.length > 0 || so.asks.length > 0 || so.stops.length > 0)) return undefined;
+    let ref = this.refs.get(symbol);
+    if (!ref) this.refs.set(symbol, (ref = new ReferencePrice()));
+    return ref;
+  }
+
+  /**
    * The symbol's book changed (LocalOrderBook after a diff or snapshot). Later taker orders walk
    * it; liquidity earlier paper fills took is forgotten, since the exchange's update replaces it.
    */

@@ -19,23 +19,37 @@ interface Bucket {
  * in the window the last price is used; before any trade there is no reference.
  */
 export class ReferencePrice {
+  /** A ring of the last KEEP minutes: `count` buckets ending at `head` (the newest). */
   private readonly buckets: Bucket[] = [];
+  private head = -1;
+  private count = 0;
   last: number | undefined;
   lastTime = 0;
 
   onTrade(t: Trade): void {
-    this.last = t.price;
-    if (t.time > this.lastTime) this.lastTime = t.time;
-    const minute = Math.floor(t.time / MINUTE);
-    let b = this.buckets[this.buckets.length - 1];
+    this.onPrint(t.price, t.qty, t.time);
+  }
+
+  /** onTrade without a Trade object (candle backtests feed prints they never build). */
+  onPrint(price: number, qty: number, time: number): void {
+    this.last = price;
+    if (time > this.lastTime) this.lastTime = time;
+    const minute = Math.floor(time / MINUTE);
+    let b = this.count > 0 ? this.buckets[this.head] : undefined;
     if (!b || b.minute < minute) {
-      b = { minute, quote: new SafeSum(), qty: new SafeSum() };
-      this.buckets.push(b);
-      if (this.buckets.length > KEEP) this.buckets.shift();
+      this.head = (this.head + 1) % KEEP;
+      b = this.buckets[this.head];
+      // The bucket that falls out of the window is reused (one per minute adds up in long replays).
+      if (b) {
+        b.minute = minute;
+        b.quote.reset();
+        b.qty.reset();
+      } else this.buckets[this.head] = b = { minute, quote: new SafeSum(), qty: new SafeSum() };
+      if (this.count < KEEP) this.count++;
     }
     // A late trade (b.minute > minute) counts in the newest minute rather than rewriting history.
-    b.quote.addProduct(t.price, t.qty);
-    b.qty.add(t.qty);
+    b.quote.addProduct(price, qty);
+    b.qty.add(qty);
   }
 
   /** The reference over `mins` minutes (0: the last price), as num/den in price raws. */
@@ -45,7 +59,7 @@ export class ReferencePrice {
       const from = Math.floor(this.lastTime / MINUTE) - mins + 1;
       let num = 0n;
       let den = 0n;
-      for (let i = this.buckets.length - 1; i >= 0; i--) {
+      for (let k = 0, i = this.head; k < this.count; k++, i = i === 0 ? KEEP - 1 : i - 1) {
         const b = this.buckets[i]!;
         if (b.minute < from) break;
         num += b.quote.value();

@@ -20,7 +20,7 @@ import { PaperEngine } from '../orders/paper-engine.js';
 import type { Amount, Balance, Fill, Order } from '../orders/types.js';
 import { riskPreTrade, type RiskEngine } from '../risk/index.js';
 import type { LogEntry, StrategyDefinition } from './api.js';
-import { SyntheticBook, candlePrints, type SyntheticBookOptions } from './market-model.js';
+import { SyntheticBook, candlePath, printQty, type SyntheticBookOptions } from './market-model.js';
 import { EquityRecorder, computeMetrics, type EquityPoint, type Metrics } from './metrics.js';
 import type { ParamSchema } from './params.js';
 import { StrategyRunner, type RunnerError, type RunnerSnapshot, type RunnerStatus } from './runner.js';
@@ -90,7 +90,8 @@ export function attachStrategy(opts: AttachOptions): AttachedStrategy {
       recorder.noteFill();
     }),
   );
-  const base = (): Amount => opts.orders.position(sym)?.qty ?? 0n;
+  const orders = opts.orders;
+  const base = orders.positionQty ? (): Amount => orders.positionQty!(sym) : (): Amount => orders.position(sym)?.qty ?? 0n;
   const runner = new StrategyRunner({
     strategy: opts.strategy,
     symbol: sym,
@@ -231,6 +232,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     balance: (asset) => inner.balance(asset),
     position: (symbol) => inner.position(symbol),
     lastPrice: (symbol) => inner.lastPrice(symbol),
+    positionQty: (symbol) => engine.state.positions.get(symbol)?.qty ?? 0n,
+    stateVersion: () => engine.state.seq,
     submit(req, now) {
       const r = inner.submit(req, now) as ReturnType<PaperEngine['submit']>;
       publish(r.events);
@@ -260,6 +263,10 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     source = 'candles';
     const book = new SyntheticBook({ instrument: inst, ...bookOptions });
     attached = attachStrategy({ bus, clock, orders: sink, instrument: inst, strategy: opts.strategy, params: opts.params, interval, ...(opts.id ? { id: opts.id } : {}) });
+    const runner = attached.runner;
+    const sym = inst.symbol;
+    const prices: number[] = [0, 0, 0, 0];
+    const times: number[] = [0, 0, 0, 0];
     let nextId = 1;
     const stratMs = INTERVAL_MS[interval];
     const step = (c: Candle): void => {
@@ -267,21 +274,69 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       if (INTERVAL_MS[c.interval] > stratMs || stratMs % INTERVAL_MS[c.interval] !== 0) {
         throw new UsageError(`cannot run a ${interval} strategy on ${c.interval} candles`, { hint: `use ${interval} candles or a shorter interval that divides it` });
       }
-      for (const t of candlePrints(c, nextId)) {
-        nextId = t.id + 1;
-        clock.advance(t.time);
-        const evs = engine.onTrade(t);
-        if (evs.length > 0) publish(evs);
-        book.set(t.price);
+      // candlePrints, step by step: a print that can change nothing but the reference price and
+      // the book (no open order, nothing queued, no onTrade hook) is never built as a Trade.
+      let n = candlePath(c, prices, times);
+      const qty = n > 0 ? printQty(c) : 0;
+      if (n > 0 && runner.tradesIdle && engine.onIdlePrints(sym, prices, times, n, qty)) {
+        // Nothing can happen inside this candle: only the reference price, the book and the clock move.
+        for (let i = 0; i < n; i++) book.set(prices[i]!);
         engine.onBook(book);
-        bus.publish('trade', t);
+        runner.skippedTrades(n);
+        nextId += n;
+        clock.advance(times[n - 1]!);
+        n = 0;
+      }
+      let prev = c.open;
+      for (let i = 0; i < n; i++) {
+        const price = prices[i]!;
+        const time = times[i]!;
+        const id = nextId++;
+        let t: Trade | undefined;
+        clock.advance(time);
+        if (!engine.onIdlePrint(sym, price, qty, time)) {
+          t = { symbol: c.symbol, id, price, qty, firstId: id, lastId: id, time, buyerMaker: price < prev };
+          const evs = engine.onTrade(t);
+          if (evs.length > 0) publish(evs);
+        }
+        book.set(price);
+        engine.onBook(book);
+        if (runner.tradesIdle) runner.skippedTrades(1);
+        else bus.publish('trade', t ?? { symbol: c.symbol, id, price, qty, firstId: id, lastId: id, time, buyerMaker: price < prev });
+        prev = price;
       }
       clock.advance(c.closeTime);
       bus.publish('candle.closed', c.closed ? c : { ...c, closed: true });
     };
-    // for await also on arrays: the turn per candle lets an async strategy's rejection pause the
-    // runner before the next candle, as it would live.
-    for await (const c of opts.candles as AsyncIterable<Candle>) step(c);
+    // An async strategy needs a turn per candle, so its rejection pauses the runner before the
+    // next candle as it would live: for await, also on arrays. A synchronous one has nothing to
+    // wait for, so a synchronous source runs without the turns until a callback returns a promise;
+    // after a candle in which order calls settled, the next candle still comes after a turn (as
+    // for await gives it) so ticket callbacks run first.
+    const src = opts.candles;
+    const it = Array.isArray(src) || Symbol.asyncIterator in src ? undefined : (src as Iterable<Candle>)[Symbol.iterator]();
+    if (Array.isArray(src)) {
+      const arr = src as readonly Candle[];
+      for (let i = 0; i < arr.length; i++) {
+        if (runner.asyncSeen) {
+          for await (const c of arr.slice(i)) step(c);
+          break;
+        }
+        if (runner.takeTurn()) for await (const c of [arr[i]!]) step(c);
+        else step(arr[i]!);
+      }
+    } else if (it) {
+      for (;;) {
+        if (runner.asyncSeen) {
+          for await (const c of { [Symbol.iterator]: () => it }) step(c);
+          break;
+        }
+        const r = it.next();
+        if (r.done) break;
+        if (runner.takeTurn()) for await (const c of [r.value]) step(c);
+        else step(r.value);
+      }
+    } else for await (const c of src as AsyncIterable<Candle>) step(c);
   } else {
     const path = opts.recording;
     let channels: Channel[] = ['aggTrade'];

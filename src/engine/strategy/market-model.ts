@@ -88,21 +88,47 @@ export class SyntheticBook implements BookView {
  * recording backtests replay the real prints and are exact.
  */
 export function candlePrints(c: Candle, firstId: number): Trade[] {
-  if (c.trades === 0 && c.firstTradeId === -1 && c.volume === 0n) return [];
-  const path = c.close >= c.open ? [c.open, c.low, c.high, c.close] : [c.open, c.high, c.low, c.close];
-  const span = c.closeTime - c.openTime;
-  const vol = c.volume > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(c.volume);
-  const qty = vol > 0 ? vol : 1;
+  const prices: number[] = [];
+  const times: number[] = [];
+  const n = candlePath(c, prices, times);
+  const qty = printQty(c);
   const out: Trade[] = [];
   let prev = c.open;
-  for (let i = 0; i < 4; i++) {
-    const price = path[i]!;
-    // Drop repeats of the same price (a flat candle is one print, then its close).
-    if (i > 0 && i < 3 && price === prev) continue;
-    const time = i === 3 ? c.closeTime : c.openTime + Math.floor((span * i) / 3);
-    const id = firstId + out.length;
-    out.push({ symbol: c.symbol, id, price, qty, firstId: id, lastId: id, time, buyerMaker: price < prev });
+  for (let i = 0; i < n; i++) {
+    const price = prices[i]!;
+    const id = firstId + i;
+    out.push({ symbol: c.symbol, id, price, qty, firstId: id, lastId: id, time: times[i]!, buyerMaker: price < prev });
     prev = price;
   }
   return out;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The quantity each of a candle's prints carries (see candlePrints). */
+export function printQty(c: Candle): number {
+  const vol = c.volume > MAX_SAFE ? Number.MAX_SAFE_INTEGER : Number(c.volume);
+  return vol > 0 ? vol : 1;
+}
+
+/**
+ * candlePrints without the Trade objects: writes the prints' prices and times into `prices` and
+ * `times` (from index 0) and returns how many there are. Hot loops reuse the two arrays.
+ */
+export function candlePath(c: Candle, prices: number[], times: number[]): number {
+  if (c.trades === 0 && c.firstTradeId === -1 && c.volume === 0n) return 0;
+  const up = c.close >= c.open;
+  const span = c.closeTime - c.openTime;
+  let n = 0;
+  let prev = c.open;
+  for (let i = 0; i < 4; i++) {
+    const price = i === 0 ? c.open : i === 1 ? (up ? c.low : c.high) : i === 2 ? (up ? c.high : c.low) : c.close;
+    // Drop repeats of the same price (a flat candle is one print, then its close).
+    if (i > 0 && i < 3 && price === prev) continue;
+    prices[n] = price;
+    times[n] = i === 3 ? c.closeTime : c.openTime + Math.floor((span * i) / 3);
+    n++;
+    prev = price;
+  }
+  return n;
 }

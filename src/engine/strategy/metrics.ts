@@ -82,9 +82,13 @@ export class EquityRecorder {
   readonly points: EquityPoint[] = [];
   private readonly scales: Scales;
   private exposedSince = false;
+  /** Quote and base totals as of sink.stateVersion() `version` (undefined: not cached). */
+  private version: number | undefined;
+  private quote = 0n;
+  private base = 0n;
 
   constructor(
-    private readonly sink: Pick<OrderSink, 'balance'>,
+    private readonly sink: Pick<OrderSink, 'balance' | 'stateVersion'>,
     private readonly inst: Instrument,
     private readonly flat: (base: Amount) => boolean = (b) => b === 0n,
   ) {
@@ -92,9 +96,15 @@ export class EquityRecorder {
   }
 
   equityAt(price: number): Amount {
-    const q = this.sink.balance(this.inst.quoteAsset);
-    const b = this.sink.balance(this.inst.baseAsset);
-    return q.free + q.locked + baseValue(b.free + b.locked, price, this.scales);
+    const v = this.sink.stateVersion?.();
+    if (v === undefined || v !== this.version) {
+      const q = this.sink.balance(this.inst.quoteAsset);
+      const b = this.sink.balance(this.inst.baseAsset);
+      this.quote = q.free + q.locked;
+      this.base = b.free + b.locked;
+      this.version = v;
+    }
+    return this.quote + (this.base === 0n ? 0n : baseValue(this.base, price, this.scales));
   }
 
   /** A fill happened during the current bar (so the bar counts as exposed). */
@@ -181,46 +191,71 @@ export interface MetricsInput {
  */
 export function computeMetrics(input: MetricsInput): Metrics {
   const pts = input.equity;
-  const eq = pts.map((p) => amountToNumber(p.equity));
-  const start = eq[0] ?? 0;
-  const end = eq[eq.length - 1] ?? 0;
-  const bars = Math.max(0, pts.length - 1);
-  const totalReturn = start > 0 ? end / start - 1 : 0;
-  const span = pts.length > 1 ? pts[pts.length - 1]!.time - pts[0]!.time : 0;
-  const cagr = start > 0 && span >= input.barMs && span > 0 ? Math.pow(end / start, YEAR_MS / span) - 1 : null;
-
-  const rets: number[] = [];
-  for (let i = 1; i < eq.length; i++) rets.push(eq[i - 1]! > 0 ? eq[i]! / eq[i - 1]! - 1 : 0);
-  const perYear = Math.sqrt(YEAR_MS / input.barMs);
-  let sharpe: number | null = null;
-  let sortino: number | null = null;
-  if (rets.length >= 2) {
-    const mean = rets.reduce((a, b) => a + b, 0) / rets.length;
-    const variance = rets.reduce((a, r) => a + (r - mean) ** 2, 0) / (rets.length - 1);
-    if (variance > 0) sharpe = (mean / Math.sqrt(variance)) * perYear;
-    const down = rets.reduce((a, r) => a + (r < 0 ? r * r : 0), 0) / rets.length;
-    if (down > 0) sortino = (mean / Math.sqrt(down)) * perYear;
-  }
-
+  const n = pts.length;
+  // One pass over the points: numbers, returns, their sum, exposure and the max drawdown.
+  const eq = new Float64Array(n);
+  const rets = new Float64Array(Math.max(0, n - 1));
+  let sum = 0;
+  let exposed = 0;
   // Max drawdown on exact equity; its duration runs from its peak to the peak's recovery (or the end).
   let peak = pts[0]?.equity ?? 0n;
+  let peakNum = amountToNumber(peak);
   let peakTime = pts[0]?.time ?? 0;
   let maxDd = 0;
   let ddPeak = peak;
   let ddPeakTime = peakTime;
-  for (const p of pts) {
+  for (let i = 0; i < n; i++) {
+    const p = pts[i]!;
+    const e = amountToNumber(p.equity);
+    eq[i] = e;
+    if (i > 0) {
+      const prev = eq[i - 1]!;
+      const r = prev > 0 ? e / prev - 1 : 0;
+      rets[i - 1] = r;
+      sum += r;
+      if (p.exposed) exposed++;
+    }
     if (p.equity >= peak) {
       peak = p.equity;
+      peakNum = e;
       peakTime = p.time;
       continue;
     }
-    const dd = amountToNumber(peak - p.equity) / amountToNumber(peak);
+    // The float estimate is within ~1e-15 of the exact figure: only a bar that may set a new
+    // maximum pays for the exact bigint one (bit-identical to computing it for every bar).
+    if ((peakNum - e) / peakNum <= maxDd - 1e-9) continue;
+    const dd = amountToNumber(peak - p.equity) / peakNum;
     if (dd > maxDd) {
       maxDd = dd;
       ddPeak = peak;
       ddPeakTime = peakTime;
     }
   }
+  const start = n > 0 ? eq[0]! : 0;
+  const end = n > 0 ? eq[n - 1]! : 0;
+  const bars = Math.max(0, n - 1);
+  const totalReturn = start > 0 ? end / start - 1 : 0;
+  const span = n > 1 ? pts[n - 1]!.time - pts[0]!.time : 0;
+  const cagr = start > 0 && span >= input.barMs && span > 0 ? Math.pow(end / start, YEAR_MS / span) - 1 : null;
+
+  const perYear = Math.sqrt(YEAR_MS / input.barMs);
+  let sharpe: number | null = null;
+  let sortino: number | null = null;
+  if (rets.length >= 2) {
+    const mean = sum / rets.length;
+    let sq = 0;
+    let down = 0;
+    for (let i = 0; i < rets.length; i++) {
+      const r = rets[i]!;
+      sq += (r - mean) ** 2;
+      down += r < 0 ? r * r : 0;
+    }
+    const variance = sq / (rets.length - 1);
+    if (variance > 0) sharpe = (mean / Math.sqrt(variance)) * perYear;
+    down /= rets.length;
+    if (down > 0) sortino = (mean / Math.sqrt(down)) * perYear;
+  }
+
   let ddEnd = pts.length ? pts[pts.length - 1]!.time : 0;
   if (maxDd > 0) {
     for (const p of pts) {
@@ -239,8 +274,6 @@ export function computeMetrics(input: MetricsInput): Metrics {
   const grossWin = wins.reduce((a, b) => a + b, 0);
   const grossLoss = -losses.reduce((a, b) => a + b, 0);
   const fees = feesInQuote(input.fills, input.instrument);
-  let exposed = 0;
-  for (let i = 1; i < pts.length; i++) if (pts[i]!.exposed) exposed++;
 
   return {
     startEquity: start,

@@ -84,6 +84,22 @@ const ID = /^[A-Za-z0-9-]{1,25}$/;
 const AMOUNT_ONE = 10 ** AMOUNT_SCALE;
 const noop = (): void => {};
 
+const OBJECT_PROTO = Object.prototype;
+
+/** A plain object whose own values are all strings, finite-or-not numbers, booleans, null or undefined. */
+function flatJson(state: unknown): boolean {
+  if (!state || typeof state !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(state);
+  if (proto !== OBJECT_PROTO && proto !== null) return false;
+  for (const key in state) {
+    if (!Object.hasOwn(state, key)) return false;
+    const v: unknown = (state as Record<string, unknown>)[key];
+    const t = typeof v;
+    if (v !== null && t !== 'string' && t !== 'number' && t !== 'boolean' && t !== 'undefined') return false;
+  }
+  return true;
+}
+
 function errorOf(err: unknown): { message: string; stack?: string } {
   if (err instanceof Error) return { message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
   return { message: String(err) };
@@ -117,6 +133,8 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   nextOrder: number;
   readonly logs: LogEntry[] = [];
   private lastState: string;
+  private asyncSeenValue = false;
+  private turnWanted = false;
   private counters = { candles: 0, trades: 0, fills: 0, orders: 0, orderErrors: 0 };
 
   constructor(opts: StrategyRunnerOptions<S>) {
@@ -219,10 +237,30 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     this.ctx.candleValue = c;
     this.ctx.feed(c);
     this.queueing = true;
-    this.invoke('onCandle', () => this.strategy.onCandle(this.ctx, c));
+    // invoke('onCandle', …) without a closure per candle.
+    try {
+      const r = this.strategy.onCandle(this.ctx, c);
+      if (r && typeof (r as Promise<unknown>).then === 'function') this.watch('onCandle', r as Promise<unknown>);
+    } catch (err) {
+      this.pause('onCandle', err);
+    }
     this.queueing = false;
     this.afterCallback('onCandle');
     this.opts.afterCandle?.(c);
+  }
+
+  /**
+   * For drivers that can skip building prints: true when a trade of the symbol published now
+   * would change nothing but the trade counter (no queued order to flush, no onTrade hook).
+   * Count the skipped trades with skippedTrades.
+   */
+  get tradesIdle(): boolean {
+    return this.statusValue !== 'running' || (this.queue.length === 0 && !this.strategy.onTrade);
+  }
+
+  /** Counts `n` trades a driver did not publish because tradesIdle said they would change nothing. */
+  skippedTrades(n: number): void {
+    if (this.statusValue === 'running') this.counters.trades += n;
   }
 
   private onTrade(t: Trade): void {
@@ -246,19 +284,48 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
 
   // ------------------------------------------------------------------ callbacks
 
+  /** True once a callback returned a promise (drivers then give it a turn between events). */
+  get asyncSeen(): boolean {
+    return this.asyncSeenValue;
+  }
+
+  /**
+   * True (once, then cleared) when order calls settled since the last call: a driver that runs
+   * events without awaiting between them gives the strategy's ticket callbacks a turn first.
+   */
+  takeTurn(): boolean {
+    const t = this.turnWanted;
+    this.turnWanted = false;
+    return t;
+  }
+
   private invoke(name: string, fn: () => unknown): void {
     try {
       const r = fn();
-      if (r && typeof (r as Promise<unknown>).then === 'function') {
-        (r as Promise<unknown>).then(noop, (err: unknown) => this.pause(name, err));
-      }
+      if (r && typeof (r as Promise<unknown>).then === 'function') this.watch(name, r as Promise<unknown>);
     } catch (err) {
       this.pause(name, err);
     }
   }
 
+  /** A callback returned a promise: its rejection pauses the strategy. */
+  private watch(name: string, r: Promise<unknown>): void {
+    this.asyncSeenValue = true;
+    r.then(noop, (err: unknown) => this.pause(name, err));
+  }
+
   private afterCallback(name: string): void {
     if (this.statusValue === 'paused' && this.errorValue?.callback === name) return;
+    const persist = this.opts.persist;
+    // Without persist the text is only a check: a flat plain object of primitives always
+    // stringifies, so only other shapes pay for JSON.stringify.
+    if (!persist) {
+      try {
+        if (flatJson(this.ctx.state)) return;
+      } catch {
+        // A throwing getter: JSON.stringify below meets it too and pauses the strategy.
+      }
+    }
     let text: string;
     try {
       text = JSON.stringify(this.ctx.state);
@@ -271,7 +338,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     }
     if (text !== this.lastState) {
       this.lastState = text;
-      this.opts.persist?.(this.snapshot());
+      persist?.(this.snapshot());
     }
   }
 
@@ -313,6 +380,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   }
 
   private exec(op: Op): void {
+    this.turnWanted = true;
     const sink = this.opts.orders;
     const now = this.opts.clock.now();
     const track = <T>(fn: () => T | Promise<T>): Promise<T> => {
@@ -343,6 +411,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   }
 
   private settleRefused(op: Op, msg: string): void {
+    this.turnWanted = true;
     if (op.kind === 'submit') op.settle(Promise.resolve(refused(msg)));
     else if (op.kind === 'cancel') op.settle(Promise.resolve({ ok: false, rejection: { code: -2011, msg }, events: [] }));
     else op.settle(Promise.resolve({ orders: [], events: [] }));
@@ -367,6 +436,10 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   state: StrategyState;
   candleValue: Candle | undefined;
   private readonly made = new Map<string, { update(c: Candle): unknown }>();
+  /** made's values in creation order (fed every candle). */
+  private readonly fed: Array<{ update(c: Candle): unknown }> = [];
+  /** Indicators asked for by a plain period and no key, by kind then period: no key string per call. */
+  private readonly byPeriod = new Map<string, Map<number, { update(c: Candle): unknown }>>();
   private readonly tick: number;
   private readonly step: number;
   private readonly pMul: number;
@@ -392,6 +465,7 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
       if (!ind) {
         ind = build();
         this.made.set(key, ind);
+        this.fed.push(ind);
         if (this.candleValue) ind.update(this.candleValue);
       }
       return ind;
@@ -399,14 +473,27 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
     // Called on every onCandle for every indicator: a plain period skips JSON.stringify (same key).
     const k = (kind: string, args: unknown, key?: string): string =>
       `${kind}:${typeof args === 'number' && Number.isFinite(args) ? String(args) : JSON.stringify(args)}:${key ?? ''}`;
+    // The common call, a finite period without a key, finds its indicator without building the key.
+    // The constructor, not a closure over the period: nothing is allocated on the hit path.
+    // The miss path is its own function: a closure here would allocate a context on every call.
+    const made = <T extends { update(c: Candle): unknown }>(kind: string, period: number, key: string | undefined, Make: new (period: number) => T): T =>
+      make(k(kind, period, key), () => new Make(period));
+    const byPeriod = <T extends { update(c: Candle): unknown }>(kind: string, period: number, key: string | undefined, Make: new (period: number) => T): T => {
+      if (key !== undefined || typeof period !== 'number' || !Number.isFinite(period)) return made(kind, period, key, Make);
+      let m = this.byPeriod.get(kind);
+      if (!m) this.byPeriod.set(kind, (m = new Map()));
+      let ind = m.get(period) as T | undefined;
+      if (!ind) m.set(period, (ind = made(kind, period, key, Make)));
+      return ind;
+    };
     this.indicator = {
-      sma: (period, key) => make(k('sma', period, key), () => new SMA(period)),
-      ema: (period, key) => make(k('ema', period, key), () => new EMA(period)),
-      wma: (period, key) => make(k('wma', period, key), () => new WMA(period)),
-      rsi: (period = 14, key) => make(k('rsi', period, key), () => new RSI(period)),
+      sma: (period, key) => byPeriod('sma', period, key, SMA),
+      ema: (period, key) => byPeriod('ema', period, key, EMA),
+      wma: (period, key) => byPeriod('wma', period, key, WMA),
+      rsi: (period = 14, key) => byPeriod('rsi', period, key, RSI),
       macd: (o = {}, key) => make(k('macd', o, key), () => new MACD(o)),
       bollinger: (o = {}, key) => make(k('bollinger', o, key), () => new Bollinger(o)),
-      atr: (period = 14, key) => make(k('atr', period, key), () => new ATR(period)),
+      atr: (period = 14, key) => byPeriod('atr', period, key, ATR),
       stochastic: (o = {}, key) => make(k('stochastic', o, key), () => new Stochastic(o)),
       vwap: (o = {}, key) => make(k('vwap', o, key), () => new VWAP(o)),
       obv: (key) => make(k('obv', null, key), () => new OBV()),
@@ -429,7 +516,8 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
 
   /** Feeds every indicator made so far with a closed candle (before onCandle). */
   feed(c: Candle): void {
-    for (const ind of this.made.values()) ind.update(c);
+    const fed = this.fed;
+    for (let i = 0; i < fed.length; i++) fed[i]!.update(c);
   }
 
   position(symbol?: string): StrategyPosition {

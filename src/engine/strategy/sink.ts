@@ -2,7 +2,7 @@ import type { PreTradeHook } from '../orders/service.js';
 import type { CancelResult, OrderRef, PaperEngine, SubmitResult } from '../orders/paper-engine.js';
 import { Rejections } from '../orders/rejections.js';
 import type { OrderEvent } from '../orders/events.js';
-import type { Balance, Order, OrderRequest, Position } from '../orders/types.js';
+import type { Amount, Balance, Order, OrderRequest, Position } from '../orders/types.js';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -20,6 +20,10 @@ export interface OrderSink {
   balance(asset: string): Balance;
   position(symbol: string): Position | undefined;
   lastPrice(symbol: string): number | undefined;
+  /** Optional fast paths for per-candle readers. position(symbol)?.qty ?? 0n without the view; symbol as the instrument spells it. */
+  positionQty?(symbol: string): Amount;
+  /** A number that changes whenever balances or positions may have (the engine's event seq). */
+  stateVersion?(): number;
 }
 
 /**

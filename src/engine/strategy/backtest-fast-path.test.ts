@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { parseAmount } from '../orders/amounts.js';
+import { bundledMarket } from '../orders/bundled-filters.js';
+import { ReferencePrice } from '../orders/reference-price.js';
+import type { Trade } from '../market/types.js';
+import { defineStrategy, type StrategyDefinition } from './api.js';
+import { runBacktest } from './backtest.js';
+import { BUILTIN_STRATEGIES } from './builtins/index.js';
+import type { Candle } from '../candles/types.js';
+
+const { instruments } = bundledMarket();
+const inst = instruments.get('BTCUSDT');
+/** 1m candles of a deterministic walk (some flat, some without trades), enough for many crosses. */
+function walk(n: number): Candle[] {
+  const out: Candle[] = [];
+  let price = 6_000_000;
+  let x = 12345;
+  const rnd = (): number => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < n; i++) {
+    const open = price;
+    const empty = i % 97 === 50;
+    const close = empty ? open : Math.max(100, open + Math.round((rnd() - 0.5) * 6000));
+    const high = Math.max(open, close) + (i % 5 === 0 ? 0 : Math.round(rnd() * 1500));
+    const low = Math.min(open, close) - (i % 7 === 0 ? 0 : Math.round(rnd() * 1500));
+    const volume = empty ? 0n : BigInt(1 + Math.floor(rnd() * 300_000));
+    const openTime = 1_723_075_200_000 + i * 60_000;
+    out.push({
+      symbol: 'BTCUSDT', interval: '1m', priceScale: inst.priceScale, qtyScale: inst.qtyScale, openTime, closeTime: openTime + 59_999,
+      open, high, low, close, volume, quoteVolume: volume * BigInt(close), trades: empty ? 0 : 10, takerBuyVolume: volume / 2n,
+      takerBuyQuoteVolume: (volume / 2n) * BigInt(close), firstTradeId: empty ? -1 : i * 10, lastTradeId: empty ? -1 : i * 10 + 9, closed: true,
+    });
+    price = close;
+  }
+  return out;
+}
+const candles = walk(3000);
+const balances = { USDT: parseAmount('10000'), BTC: parseAmount('0.05') };
+const text = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+
+/** The same strategy with a no-op onTrade: the runner then needs every print, so none is skipped. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function everyPrint(s: StrategyDefinition<any>): StrategyDefinition<any> {
+  return defineStrategy({ ...s, onTrade: () => {} });
+}
+
+/** Logs what the engine shows it on every candle (last price, position, balance) and trades now and then. */
+const probe = defineStrategy({
+  name: 'probe',
+  params: {},
+  onCandle(ctx) {
+    const n = ((ctx.state.n as number) ?? 0) + 1;
+    ctx.state.n = n;
+    ctx.log.info('seen', { last: ctx.lastPrice(), pos: ctx.position().qty, usdt: ctx.balance('USDT').free, open: ctx.openOrders().length });
+    if (n % 17 === 0) ctx.buy({ quoteQty: 50 });
+    if (n % 29 === 0 && ctx.position().qty > 0.0002) ctx.sell({ qty: 0.0002, limit: (ctx.lastPrice() ?? 0) * 1.001 });
+  },
+});
+
+describe('candle backtest fast path', () => {
+  it('skipping idle prints changes nothing: same fills, equity, metrics and balances as publishing every print', async () => {
+    expect(candles.length).toBeGreaterThan(100);
+    for (const name of ['probe', 'sma-cross', 'grid', 'bollinger-breakout']) {
+      const strategy = name === 'probe' ? probe : BUILTIN_STRATEGIES.get(name)!;
+      const opts = { symbol: 'BTCUSDT', candles, initialBalances: balances, slippageTicks: 2 };
+      const fast = await runBacktest({ ...opts, strategy });
+      const full = await runBacktest({ ...opts, strategy: everyPrint(strategy) });
+      expect(fast.fills.length, name).toBeGreaterThan(0);
+      expect(text(fast.fills), name).toBe(text(full.fills));
+      expect(text(fast.equity), name).toBe(text(full.equity));
+      expect(text(fast.metrics), name).toBe(text(full.metrics));
+      expect(text(fast.balances), name).toBe(text(full.balances));
+      expect(text(fast.openOrders), name).toBe(text(full.openOrders));
+      expect(text(fast.logs), name).toBe(text(full.logs));
+    }
+  });
+});
+
+describe('candle backtest turns', () => {
+  it('a synchronous strategy sees its ticket callbacks before the next candle, as with a turn per candle', async () => {
+    const seen: Array<number | undefined> = [];
+    const ticket = defineStrategy({
+      name: 'ticket',
+      params: {},
+      onCandle(ctx) {
+        const n = ((ctx.state.n as number) ?? 0) + 1;
+        ctx.state.n = n;
+        if (n % 10 === 3) {
+          void ctx.buy({ quoteQty: 50 }).then((r) => {
+            ctx.state.filled = r.ok ? n : -n;
+          });
+        }
+        if (n % 10 === 5) seen.push(ctx.state.filled as number | undefined);
+      },
+    });
+    const r = await runBacktest({ strategy: ticket, symbol: 'BTCUSDT', candles: candles.slice(0, 100), initialBalances: balances });
+    expect(r.fills.length).toBe(10);
+    expect(seen).toEqual([3, 13, 23, 33, 43, 53, 63, 73, 83, 93]);
+  });
+});
+
+describe('ReferencePrice window', () => {
+  it('averages the last N minutes like a plain list of minute buckets, over more minutes than it keeps', () => {
+    const ref = new ReferencePrice();
+    const naive: Array<{ minute: number; num: bigint; den: bigint }> = [];
+    let time = 1_700_000_000_000;
+    let lastTime = 0;
+    for (let i = 0; i < 3000; i++) {
+      time += (i * 7919) % 47_000; // several prints a minute, some minutes without any
+      const late = i % 13 === 0 ? time - 120_000 : time; // late prints count in the newest minute
+      const t = { symbol: 'X', id: i, price: 1000 + ((i * 31) % 97), qty: 1 + (i % 5), firstId: i, lastId: i, time: late, buyerMaker: false } as Trade;
+      ref.onTrade(t);
+      lastTime = Math.max(lastTime, late);
+      const minute = Math.floor(late / 60_000);
+      const last = naive[naive.length - 1];
+      if (!last || last.minute < minute) naive.push({ minute, num: 0n, den: 0n });
+      const b = naive[naive.length - 1]!;
+      b.num += BigInt(t.price * t.qty);
+      b.den += BigInt(t.qty);
+      for (const mins of [0, 1, 5, 60]) {
+        const from = Math.floor(lastTime / 60_000) - mins + 1;
+        let num = 0n;
+        let den = 0n;
+        for (let k = naive.length - 1; k >= 0 && k >= naive.length - 60 && mins > 0; k--) {
+          if (naive[k]!.minute < from) break;
+          num += naive[k]!.num;
+          den += naive[k]!.den;
+        }
+        const want = den > 0n ? { num, den } : { num: BigInt(t.price), den: 1n };
+        expect(ref.get(mins)).toEqual(want);
+      }
+    }
+  });
+});
