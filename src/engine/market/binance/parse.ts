@@ -106,36 +106,29 @@ function decodePayload(d: Obj, instruments: Instruments, topLevel: boolean): Mar
 }
 
 function aggTrade(d: Obj, instruments: Instruments): MarketEvent {
-  const ins = instrumentOf(instruments, d, 'aggTrade');
-  return {
-    kind: 'trade',
-    trade: {
-      symbol: ins.symbol,
-      id: int(d, 'a', 'aggTrade'),
-      price: fixed(d, 'p', 'aggTrade', ins.priceScale),
-      qty: fixed(d, 'q', 'aggTrade', ins.qtyScale),
-      firstId: int(d, 'f', 'aggTrade'),
-      lastId: int(d, 'l', 'aggTrade'),
-      time: int(d, 'T', 'aggTrade'),
-      buyerMaker: bool(d, 'm', 'aggTrade'),
-    },
-  };
+  return tradeEvent(d, instrumentOf(instruments, d, 'aggTrade'), 'aggTrade', int(d, 'a', 'aggTrade'), int(d, 'f', 'aggTrade'), int(d, 'l', 'aggTrade'));
 }
 
+/** A raw `trade` is one trade: its own first and last trade id. */
 function trade(d: Obj, instruments: Instruments): MarketEvent {
   const ins = instrumentOf(instruments, d, 'trade');
   const id = int(d, 't', 'trade');
+  return tradeEvent(d, ins, 'trade', id, id, id);
+}
+
+/** The fields aggTrade and trade payloads share (p, q, T, m). */
+function tradeEvent(d: Obj, ins: Instrument, what: string, id: number, firstId: number, lastId: number): MarketEvent {
   return {
     kind: 'trade',
     trade: {
       symbol: ins.symbol,
       id,
-      price: fixed(d, 'p', 'trade', ins.priceScale),
-      qty: fixed(d, 'q', 'trade', ins.qtyScale),
-      firstId: id,
-      lastId: id,
-      time: int(d, 'T', 'trade'),
-      buyerMaker: bool(d, 'm', 'trade'),
+      price: fixed(d, 'p', what, ins.priceScale),
+      qty: fixed(d, 'q', what, ins.qtyScale),
+      firstId,
+      lastId,
+      time: int(d, 'T', what),
+      buyerMaker: bool(d, 'm', what),
     },
   };
 }
