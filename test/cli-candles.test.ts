@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { candlesFromTradeFile } from '../src/engine/candles/from-trades.js';
 import type { Candle } from '../src/engine/candles/types.js';
 import { openStore } from '../src/engine/store/open.js';
+import { GOLDEN_KLINE_ROWS } from './helpers/golden-klines.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,12 +28,7 @@ async function qtrade(...args: string[]): Promise<{ stdout: string; stderr: stri
   }
 }
 
-// Computed independently from the fixture (see src/engine/candles/real-data.test.ts).
-const MINUTES = [
-  '1723161300000,61828.00000000,61860.80000000,61780.00000000,61782.25000000,15.07702000,1723161359999,932148.06446410,1255,6.63029000,409957.59142730,0',
-  '1723161360000,61782.25000000,61782.26000000,61723.99000000,61727.66000000,15.49778000,1723161419999,957049.46856370,1011,6.32524000,390617.13319790,0',
-  '1723161420000,61727.66000000,61735.99000000,61651.01000000,61652.01000000,59.29235000,1723161479999,3658317.73032700,2069,29.50278000,1820067.40579740,0',
-];
+const MINUTES = GOLDEN_KLINE_ROWS;
 const FIVE = '1723161300000,61828.00000000,61860.80000000,61651.01000000,61652.01000000,89.86715000,1723161599999,5547515.26335480,4335,42.45831000,2620642.13042260,0';
 
 describe('qtrade candles', () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/engine/store/open.js';
 import { ROOT, runCli, tempDir } from './helpers/cli.js';
+import { GOLDEN_2355 } from './helpers/golden-klines.js';
 
 const DEMO = path.join(ROOT, 'fixtures', 'recordings', 'binance-spot-2024-08-08.jsonl.gz');
 const GENERATED = path.join(ROOT, 'fixtures', 'recordings', 'generated-btcusdt-aggtrades.jsonl.gz');
@@ -26,18 +27,8 @@ describe('qtrade replay', () => {
       ['BTCUSDT', 1723161240000],
       ['ETHUSDT', 1723161240000],
     ]);
-    // Same values as test/cli-candles.test.ts derives from the trades CSV excerpt (23:55 UTC).
-    expect(candles.find((c) => c.symbol === 'BTCUSDT' && c.openTime === 1723161300000)).toMatchObject({
-      open: '61828.00000000',
-      high: '61860.80000000',
-      low: '61780.00000000',
-      close: '61782.25000000',
-      volume: '15.07702000',
-      quoteVolume: '932148.06446410',
-      trades: 1255,
-      takerBuyVolume: '6.63029000',
-      closed: true,
-    });
+    // The same 23:55 candle as computed independently from the trades CSV excerpt.
+    expect(candles.find((c) => c.symbol === 'BTCUSDT' && c.openTime === 1723161300000)).toMatchObject({ ...GOLDEN_2355, closed: true });
     const store = await openStore(`sqlite:${path.join(tmp.dir, 'qtrade.db')}`);
     try {
       const saved = await store.candles({ symbol: 'ETHUSDT', interval: '1m' });

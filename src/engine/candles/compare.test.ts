@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareCandles } from './compare.js';
 import { candleJson, klineCsvRow } from './format.js';
 import type { Candle } from './types.js';
+import { GOLDEN_2355, GOLDEN_KLINE_ROWS } from '../../../test/helpers/golden-klines.js';
 
 const base: Candle = {
   symbol: 'BTCUSDT',
@@ -61,9 +62,7 @@ describe('compareCandles', () => {
 
 describe('format', () => {
   it('prints klines CSV rows as data.binance.vision does', () => {
-    expect(klineCsvRow(base)).toBe(
-      '1723161300000,61828.00000000,61860.80000000,61780.00000000,61782.25000000,15.07702000,1723161359999,932148.06446410,1255,6.63029000,409957.59142730,0',
-    );
+    expect(klineCsvRow(base)).toBe(GOLDEN_KLINE_ROWS[0]);
     expect(klineCsvRow(wire)).toBe(klineCsvRow(base));
     // more than 8 decimals only when the exact value needs them
     expect(klineCsvRow({ ...wire, quoteVolume: 10n ** 16n + 1n }).split(',')[7]).toBe('1.0000000000000001');
@@ -75,15 +74,7 @@ describe('format', () => {
       interval: '1m',
       openTime: 1723161300000,
       closeTime: 1723161359999,
-      open: '61828.00000000',
-      high: '61860.80000000',
-      low: '61780.00000000',
-      close: '61782.25000000',
-      volume: '15.07702000',
-      quoteVolume: '932148.06446410',
-      trades: 1255,
-      takerBuyVolume: '6.63029000',
-      takerBuyQuoteVolume: '409957.59142730',
+      ...GOLDEN_2355,
       firstTradeId: 3735684134,
       lastTradeId: 3735685388,
       closed: true,

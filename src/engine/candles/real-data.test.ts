@@ -6,15 +6,11 @@ import { aggregateCandles } from './aggregate.js';
 import { klineCsvRow } from './format.js';
 import { CandleSynthesizer } from './synthesizer.js';
 import type { Candle } from './types.js';
+import { GOLDEN_KLINE_ROWS } from '../../../test/helpers/golden-klines.js';
 
 const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/binance/BTCUSDT-trades-2024-08-08-excerpt.csv');
 
-// Computed independently (Python, decimal.Decimal) from the same fixture: every trade of three whole minutes.
-const EXPECTED = [
-  '1723161300000,61828.00000000,61860.80000000,61780.00000000,61782.25000000,15.07702000,1723161359999,932148.06446410,1255,6.63029000,409957.59142730,0',
-  '1723161360000,61782.25000000,61782.26000000,61723.99000000,61727.66000000,15.49778000,1723161419999,957049.46856370,1011,6.32524000,390617.13319790,0',
-  '1723161420000,61727.66000000,61735.99000000,61651.01000000,61652.01000000,59.29235000,1723161479999,3658317.73032700,2069,29.50278000,1820067.40579740,0',
-];
+const EXPECTED = GOLDEN_KLINE_ROWS;
 
 describe('candles from real Binance trades (BTCUSDT, 2024-08-08 23:55–23:58 UTC)', () => {
   it('match an independent computation field for field', async () => {

@@ -6,14 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { klineCsvRow } from '../../candles/format.js';
 import type { Candle } from '../../candles/types.js';
 import { detectFileKind, readKlineFile } from './kline-files.js';
+import { GOLDEN_KLINE_ROWS } from '../../../../test/helpers/golden-klines.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'qtrade-klines-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const ROWS = [
-  '1723161300000,61828.00000000,61860.80000000,61780.00000000,61782.25000000,15.07702000,1723161359999,932148.06446410,1255,6.63029000,409957.59142730,0',
-  '1723161360000,61782.25000000,61782.26000000,61723.99000000,61727.66000000,15.49778000,1723161419999,957049.46856370,1011,6.32524000,390617.13319790,0',
-];
+const ROWS = GOLDEN_KLINE_ROWS.slice(0, 2);
 
 async function all(file: string, opts = {}): Promise<Candle[]> {
   const out: Candle[] = [];
