@@ -1,4 +1,5 @@
 import type { Instrument } from '../market/types.js';
+import type { OpenTotals } from '../orders/paper-engine.js';
 import type { Amount, Order, Position } from '../orders/types.js';
 
 /**
@@ -46,13 +47,6 @@ export interface RiskViewSource {
   openTotals?(symbol: string): OpenTotals;
 }
 
-export interface OpenTotals {
-  openOrders: number;
-  openOrdersTotal: number;
-  openBuyQty: number;
-  openSellQty: number;
-  positionQty: Amount;
-}
 
 export interface RiskViewArgs {
   symbol: string;
