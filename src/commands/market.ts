@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Settings } from '../config/resolve.js';
 import { BinanceRest, type BinanceRestOptions } from '../engine/market/binance/rest-client.js';
 import { decodeExchangeInfo } from '../engine/market/binance/rest-parse.js';
-import { packageRoot } from '../engine/market/bundled-instruments.js';
+import { bundledExchangeInfo } from '../engine/market/bundled-instruments.js';
 import { Instruments, type ExchangeInfo, type ExchangeSymbol } from '../engine/market/instruments.js';
 import type { NetOptions } from '../engine/market/net.js';
 import type { Store } from '../engine/store/types.js';
@@ -66,8 +64,7 @@ export async function cachedMarketInfo(store: Store): Promise<MarketInfo | undef
 
 /** The exchangeInfo snapshot shipped with the package. */
 export function bundledMarketInfo(): MarketInfo {
-  const info = JSON.parse(readFileSync(path.join(packageRoot(), 'fixtures', 'binance', 'exchangeInfo.json'), 'utf8')) as ExchangeInfo;
-  return infoFrom(info, 'bundled');
+  return infoFrom(bundledExchangeInfo(), 'bundled');
 }
 
 /**

@@ -5,6 +5,7 @@ import { Instruments, type ExchangeInfo } from './instruments.js';
 
 const RELATIVE = path.join('fixtures', 'binance', 'exchangeInfo.json');
 
+let cachedInfo: ExchangeInfo | undefined;
 let cached: Instruments | undefined;
 
 /** The package root: the nearest ancestor of this module holding fixtures/binance/exchangeInfo.json (src/ or dist/src/). */
@@ -23,9 +24,12 @@ export function packageRoot(): string {
  * common symbols when reading files offline, without asking Binance.
  */
 export function bundledInstruments(): Instruments {
-  if (!cached) {
-    const info = JSON.parse(readFileSync(path.join(packageRoot(), RELATIVE), 'utf8')) as ExchangeInfo;
-    cached = Instruments.fromExchangeInfo(info);
-  }
+  cached ??= Instruments.fromExchangeInfo(bundledExchangeInfo());
   return cached;
+}
+
+/** The exchangeInfo snapshot shipped with the package (fixtures/binance/exchangeInfo.json), read once. */
+export function bundledExchangeInfo(): ExchangeInfo {
+  cachedInfo ??= JSON.parse(readFileSync(path.join(packageRoot(), RELATIVE), 'utf8')) as ExchangeInfo;
+  return cachedInfo;
 }
