@@ -4,6 +4,7 @@ import { register as balance } from './balance.js';
 import { register as cancel } from './cancel.js';
 import { register as candles } from './candles.js';
 import { register as config } from './config.js';
+import { register as daemon } from './daemon.js';
 import { register as feed } from './feed.js';
 import { register as fills } from './fills.js';
 import { register as history } from './history.js';
@@ -36,4 +37,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   paper,
   strategy,
   backtest,
+  daemon,
 ];

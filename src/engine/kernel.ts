@@ -27,6 +27,12 @@ export interface KernelOptions {
    * publishes its own events once they are durable.
    */
   orders?: OrderService;
+  /**
+   * Sees every market event the kernel acts on, trades once sequenced (gap-filled, deduplicated)
+   * and everything else as the venue delivered it: what a follower needs to rebuild the same state
+   * (the Redis bus bridge publishes these).
+   */
+  tap?: (ev: MarketEvent) => void;
 }
 
 export interface KernelStats {
@@ -174,6 +180,7 @@ export class Kernel {
         // in response to a trade must not be filled by that same trade.
         this.orders?.onTrade(t).catch(this.onOrdersError);
         this.bus.publish('trade', t);
+        this.opts.tap?.({ kind: 'trade', trade: t });
       },
       mark: (time) => synth.advanceTo(time),
       onGap: (g) => {
@@ -211,6 +218,7 @@ export class Kernel {
   }
 
   private onEvent(ev: MarketEvent): void {
+    if (ev.kind !== 'trade') this.opts.tap?.(ev);
     switch (ev.kind) {
       case 'trade': {
         const p = this.pipelines.get(ev.trade.symbol);

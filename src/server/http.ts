@@ -1,0 +1,176 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { QtradeError, UsageError, VenueError } from '../engine/errors.js';
+import { OrderRejectedError } from '../engine/orders/rejections.js';
+import { RiskRejectedError } from '../engine/risk/rejections.js';
+import { ApiError, ApiErrors, scopeAllows, type ApiRequest, type ApiResult, type DaemonContext, type Principal, type Route } from './types.js';
+
+/** Largest request body accepted (orders and control messages are small). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** bigint → decimal string; everything else as JSON.stringify does. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/**
+ * The request handler: route lookup, body limit, form/JSON parsing, authentication and scope,
+ * then the route; every failure is a `{code, msg}` answer. No CORS headers are ever sent, so
+ * browsers refuse cross-origin reads.
+ */
+export function createRequestHandler(ctx: DaemonContext, routes: readonly Route[]): (req: IncomingMessage, res: ServerResponse) => void {
+  const byPath = new Map<string, Map<string, Route>>();
+  for (const r of routes) {
+    let m = byPath.get(r.path);
+    if (!m) byPath.set(r.path, (m = new Map()));
+    if (m.has(r.method)) throw new Error(`duplicate route ${r.method} ${r.path}`);
+    m.set(r.method, r);
+  }
+  return (req, res) => {
+    void handle(ctx, byPath, req, res);
+  };
+}
+
+async function handle(ctx: DaemonContext, byPath: Map<string, Map<string, Route>>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const query = q === -1 ? '' : rawUrl.slice(q + 1);
+  let label = 'unknown';
+  try {
+    const methods = byPath.get(path);
+    if (!methods) throw ApiErrors.unknownRoute(method, path);
+    const route = methods.get(method === 'HEAD' ? 'GET' : method);
+    if (!route) throw ApiErrors.methodNotAllowed(method, path);
+    label = `${route.method} ${route.path}`;
+    const body = await readBody(req);
+    const params = parseQuery(query, 'query');
+    let json: unknown;
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (body.length > 0) {
+      if (type === 'application/json') {
+        try {
+          json = JSON.parse(body);
+        } catch (err) {
+          throw ApiErrors.badJson((err as Error).message);
+        }
+      } else if (type === 'application/x-www-form-urlencoded' || type === '') {
+        for (const [k, v] of parseQuery(body, 'body')) params.set(k, v);
+      } else {
+        throw new ApiError(415, -1100, `Content-Type ${type} is not accepted; send application/x-www-form-urlencoded or application/json.`);
+      }
+    }
+    const signed = route.signed === true;
+    const principal: Principal =
+      route.scope === 'public' ? { kind: 'open', scope: 'read' } : ctx.auth.authenticate(req.headers, { query, body: json === undefined ? body : '' }, signed, ctx.wallNow());
+    if (route.scope !== 'public' && !scopeAllows(principal.scope, route.scope)) throw ApiErrors.forbidden(route.scope);
+    const apiReq: ApiRequest = { method, path, params, json, headers: req.headers, principal };
+    const result = await route.handle(apiReq);
+    send(res, result, method === 'HEAD');
+    ctx.counters.request(label, result.status ?? 200);
+  } catch (err) {
+    const e = toApiError(err);
+    if (e.status >= 500) ctx.log.error({ err: errorFields(err), route: label }, 'request failed');
+    if (!res.headersSent) send(res, { status: e.status, body: e.toJSON() }, false);
+    else res.destroy();
+    ctx.counters.request(label, e.status);
+  }
+}
+
+function send(res: ServerResponse, r: ApiResult, head: boolean): void {
+  if (r.stream) {
+    void Promise.resolve(r.stream(res)).catch(() => res.destroy());
+    return;
+  }
+  const status = r.status ?? 200;
+  const text = r.text ?? jsonText(r.body ?? {});
+  res.writeHead(status, {
+    'content-type': r.text !== undefined ? (r.contentType ?? 'text/plain; charset=utf-8') : 'application/json;charset=UTF-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(head ? undefined : text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      req.resume();
+      reject(ApiErrors.tooLarge(MAX_BODY_BYTES));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        failed = true;
+        reject(ApiErrors.tooLarge(MAX_BODY_BYTES));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}
+
+function parseQuery(text: string, where: string): URLSearchParams {
+  // URLSearchParams accepts anything; malformed percent-escapes are the one thing to refuse.
+  try {
+    decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    throw new ApiError(400, -1100, `Illegal characters found in the ${where}: malformed percent-encoding.`);
+  }
+  return new URLSearchParams(text);
+}
+
+/** Maps any failure to its answer: typed engine errors keep their Binance code, bugs are 500. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof OrderRejectedError || err instanceof RiskRejectedError) {
+    const j = err.toJSON();
+    return new ApiError(400, j.code, j.msg);
+  }
+  if (err instanceof UsageError) return new ApiError(400, -1100, err.message + (err.hint ? ` (${err.hint})` : ''));
+  if (err instanceof VenueError) return new ApiError(503, -1001, err.message);
+  if (err instanceof QtradeError) return new ApiError(err.exitCode === 5 ? 503 : 400, -1000, err.message);
+  return new ApiError(500, -1000, 'An unknown error occurred while processing the request.');
+}
+
+function errorFields(err: unknown): Record<string, unknown> {
+  const e = err as Error;
+  return { type: e?.name, message: e?.message, stack: e?.stack };
+}
+
+// ------------------------------------------------------------------ parameter helpers for routes
+
+export function requiredParam(req: ApiRequest, name: string): string {
+  const v = req.params.get(name);
+  if (v === null || v === '') throw ApiErrors.mandatory(name);
+  return v;
+}
+
+export function optionalParam(req: ApiRequest, name: string): string | undefined {
+  const v = req.params.get(name);
+  return v === null || v === '' ? undefined : v;
+}
+
+/** An integer parameter within bounds; absent → `fallback`. */
+export function intParam(req: ApiRequest, name: string, opts: { min?: number; max?: number; fallback?: number } = {}): number | undefined {
+  const v = optionalParam(req, name);
+  if (v === undefined) return opts.fallback;
+  if (!/^-?\d{1,16}$/.test(v)) throw ApiErrors.badParam(name, 'expected an integer');
+  const n = Number(v);
+  if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+    throw ApiErrors.badParam(name, `expected ${opts.min ?? '-∞'}..${opts.max ?? '∞'}`);
+  }
+  return n;
+}

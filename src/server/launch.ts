@@ -1,0 +1,216 @@
+import os from 'node:os';
+import pino, { type Logger } from 'pino';
+import { Bus } from '../engine/bus.js';
+import { LiveClock } from '../engine/clock.js';
+import { UsageError } from '../engine/errors.js';
+import { BinanceRest } from '../engine/market/binance/rest-client.js';
+import { BinanceVenue } from '../engine/market/binance/venue.js';
+import type { Channel, MarketEvent, MarketVenue } from '../engine/market/source.js';
+import type { NetOptions } from '../engine/market/net.js';
+import { TradingNode } from '../engine/node.js';
+import type { FeeScheduleOptions } from '../engine/orders/fees.js';
+import { acquireAccountLock, LockError } from '../engine/store/lock.js';
+import { openStore } from '../engine/store/open.js';
+import type { Store } from '../engine/store/types.js';
+import { fetchMarketSnapshot } from '../engine/trading.js';
+import { VERSION } from '../version.js';
+import { cachedMarketInfo, bundledMarketInfo, fetchMarketInfo, type MarketInfo } from '../commands/market.js';
+import { startApiServer, type ApiServer } from './app.js';
+import { Counters } from './counters.js';
+import { removeDaemonInfo, writeDaemonInfo } from './daemon-file.js';
+import { TokenAuthenticator, TokenStore } from './tokens.js';
+import type { DaemonContext } from './types.js';
+
+/**
+ * Starts a whole daemon in this process: store, account lock, market info, venue, trading node,
+ * API server, daemon.json. `qtrade daemon` calls it with the invocation's settings; tests call it
+ * with the fake Binance's URLs.
+ */
+export interface DaemonConfig {
+  dataDir: string;
+  storeUrl: string;
+  binance: { wsUrl: string; restUrl: string; net: NetOptions };
+  symbols: string[];
+  channels?: Channel[];
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  account: string;
+  fees?: FeeScheduleOptions;
+  candleGraceMs?: number;
+  /** pino level (info by default); `silent` for tests. */
+  logLevel?: string;
+  /** Where JSON log lines go (stdout by default). */
+  logStream?: NodeJS.WritableStream;
+  /** Write `<dataDir>/daemon.json` (default true). */
+  announce?: boolean;
+  wallNow?: () => number;
+}
+
+export interface RunningDaemon {
+  url: string;
+  port: number;
+  node: TradingNode;
+  ctx: DaemonContext;
+  /** Resolves with the reason once the daemon was asked to stop (shutdown route or signal). */
+  stopRequested: Promise<string>;
+  /** Graceful stop: stop accepting, close sockets, flush the store, release the account. */
+  stop(reason: string): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || host.startsWith('127.');
+}
+
+export function createLogger(level = 'info', stream: NodeJS.WritableStream = process.stdout): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid, host: os.hostname() },
+      // Belt and braces: nothing logs credentials, and these paths are blanked if anything tries.
+      redact: { paths: ['*.authorization', '*.headers.authorization', '*["x-mbx-apikey"]', '*.signature', '*.token', '*.apiSecret', '*.secret'], censor: '[redacted]' },
+    },
+    stream as pino.DestinationStream,
+  );
+}
+
+export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
+  const log = createLogger(cfg.logLevel, cfg.logStream);
+  const wallNow = cfg.wallNow ?? Date.now;
+  const tokens = new TokenStore(cfg.dataDir);
+  const auth = new TokenAuthenticator(tokens);
+  if (!isLoopback(cfg.host) && !auth.required()) {
+    throw new UsageError(`refusing to listen on ${cfg.host}: no tokens exist, so anyone who can reach it could trade`, {
+      hint: 'create one first (qtrade token create --scope admin), or bind 127.0.0.1',
+    });
+  }
+
+  const closers: Array<() => Promise<void> | void> = [];
+  const cleanup = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'cleanup step failed');
+      }
+    }
+  };
+
+  try {
+    const store = await openStore(cfg.storeUrl);
+    closers.push(() => store.close());
+    const lock = await takeDaemonLock(cfg.dataDir, cfg.account);
+    let lockHeld = true;
+    closers.push(() => {
+      if (lockHeld) lock.release();
+    });
+
+    const rest = new BinanceRest({ baseUrl: cfg.binance.restUrl, net: cfg.binance.net, maxRetries: 2, backoffMs: 500 });
+    const market = await loadMarket(rest, store, log);
+    for (const s of cfg.symbols) market.instruments.get(s); // unknown symbol → error naming close matches
+
+    const bus = new Bus((topic, err) => log.error({ topic, err: (err as Error)?.message }, 'bus handler failed'));
+    const clock = new LiveClock(wallNow);
+    const venue: MarketVenue = new BinanceVenue({ ...cfg.binance, instruments: market.instruments, rest });
+    const taps: Array<(ev: MarketEvent) => void> = [];
+    const snapRest = new BinanceRest({ baseUrl: cfg.binance.restUrl, net: cfg.binance.net, instruments: market.instruments, maxRetries: 1, backoffMs: 200 });
+    const node = await TradingNode.open({
+      store,
+      instruments: market.instruments,
+      exchangeSymbols: market.symbols,
+      venue,
+      clock,
+      bus,
+      symbols: cfg.symbols,
+      channels: cfg.channels,
+      candleGraceMs: cfg.candleGraceMs,
+      fees: cfg.fees,
+      account: cfg.account,
+      lock,
+      snapshot: (symbol) => fetchMarketSnapshot(snapRest, symbol),
+      tap: (ev) => {
+        for (const t of taps) t(ev);
+      },
+    });
+    lockHeld = false; // the node's account releases it
+    closers.push(() => node.stop());
+
+    let requestStop!: (reason: string) => void;
+    const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+    const counters = new Counters();
+    const ctx: DaemonContext = {
+      node,
+      auth,
+      log,
+      counters,
+      wallNow,
+      version: VERSION,
+      startedAt: wallNow(),
+      probes: [{ name: 'store', check: async () => void (await store.getState('daemon.probe')) }],
+      shutdown: (reason) => requestStop(reason),
+    };
+
+    const api: ApiServer = await startApiServer(ctx, cfg.host, cfg.port);
+    closers.push(() => api.close());
+    if (cfg.announce !== false) {
+      writeDaemonInfo(cfg.dataDir, { pid: process.pid, url: api.url, host: cfg.host, port: api.port, startedAt: new Date(wallNow()).toISOString(), version: VERSION, source: 'binance' });
+      closers.push(() => removeDaemonInfo(cfg.dataDir));
+    }
+    bus.subscribe('feed.state', (s) => log.info({ feed: s }, `feed ${s.state}`));
+    bus.subscribe('feed.error', (e) => log.warn({ detail: e.detail }, e.message));
+    bus.subscribe('feed.gap', (g) => log.info({ gap: g }, `gap in ${g.symbol} trades filled ${g.filled}`));
+    bus.subscribe('risk.state', (r) => log.warn({ risk: r }, `risk ${r.previous} -> ${r.state}: ${r.reason}`));
+
+    await node.start();
+    log.info({ url: api.url, symbols: node.symbols(), store: store.kind, version: VERSION, market: market.source }, 'daemon listening');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: api.url,
+      port: api.port,
+      node,
+      ctx,
+      stopRequested,
+      stop: (reason) =>
+        (stopping ??= (async () => {
+          log.info({ reason }, 'daemon stopping');
+          requestStop(reason);
+          await cleanup();
+          log.info('daemon stopped');
+          log.flush();
+        })()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** exchangeInfo from Binance (cached in the store), else the cache, else the bundled snapshot. */
+async function loadMarket(rest: BinanceRest, store: Store, log: Logger): Promise<MarketInfo> {
+  try {
+    return await fetchMarketInfo(rest, store);
+  } catch (err) {
+    const cached = await cachedMarketInfo(store);
+    const m = cached ?? bundledMarketInfo();
+    log.warn({ err: (err as Error).message, source: m.source }, 'Binance exchangeInfo unreachable; using the cached symbols');
+    return m;
+  }
+}
+
+async function takeDaemonLock(dataDir: string, account: string) {
+  try {
+    return await acquireAccountLock({ dataDir, account });
+  } catch (err) {
+    if (!(err instanceof LockError)) throw err;
+    const pid = err.owner?.pid;
+    throw new UsageError(`the paper account "${account}" is in use by another process${pid === undefined ? '' : ` (pid ${pid})`}`, {
+      hint: 'stop that process (a `qtrade feed --paper` or another daemon), then start the daemon again',
+      cause: err,
+    });
+  }
+}
+
+
