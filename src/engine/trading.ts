@@ -27,8 +27,7 @@ import type { Store } from './store/types.js';
  * No printing and no wall clock: every time handed in is an exchange event time.
  */
 
-/** Store key of the raw exchangeInfo JSON last fetched from Binance (filters and scales offline). */
-export const EXCHANGE_INFO_STATE_KEY = 'binance.exchangeInfo';
+export { EXCHANGE_INFO_STATE_KEY } from './market/market-info.js';
 
 /** A new paper account starts with this when no balance is given: 10000 USDT. */
 export const DEFAULT_PAPER_BALANCES: Readonly<Record<string, Amount>> = { USDT: 10_000n * pow10n(AMOUNT_SCALE) };

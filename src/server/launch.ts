@@ -14,7 +14,7 @@ import { openStore } from '../engine/store/open.js';
 import type { Store } from '../engine/store/types.js';
 import { fetchMarketSnapshot } from '../engine/trading.js';
 import { VERSION } from '../version.js';
-import { cachedMarketInfo, bundledMarketInfo, fetchMarketInfo, type MarketInfo } from '../commands/market.js';
+import { cachedMarketInfo, bundledMarketInfo, fetchMarketInfo, type MarketInfo } from '../engine/market/market-info.js';
 import { startApiServer, type ApiServer } from './app.js';
 import { Counters } from './counters.js';
 import { removeDaemonInfo, writeDaemonInfo } from './daemon-file.js';
