@@ -9,6 +9,7 @@ const program = new Command('qtrade')
   .option('--data-dir <dir>', 'data and config directory (env QTRADE_DATA_DIR, default ~/.config/qtrade)')
   .option('--proxy <url>', 'HTTP CONNECT proxy for Binance WS and REST (env QTRADE_PROXY / HTTPS_PROXY)')
   .option('--store <url>', 'store: sqlite:PATH or postgres://... (env QTRADE_STORE)')
+  .option('--connect <url>', 'use the daemon at this URL (env QTRADE_CONNECT); default: the one running for the data dir')
   .showHelpAfterError()
   .exitOverride((err) => {
     // commander's own usage errors (unknown option, missing argument) exit 2 like ours.

@@ -7,6 +7,7 @@ export interface GlobalOptions {
   dataDir?: string;
   proxy?: string;
   store?: string;
+  connect?: string;
 }
 
 /** Builds the effective settings of this invocation from the root program's options. */
@@ -14,7 +15,7 @@ export function settingsFor(cmd: Command, extraFlags: Record<string, string | un
   const g = cmd.optsWithGlobals<GlobalOptions>();
   return new Settings({
     dataDir: g.dataDir,
-    flags: { proxy: g.proxy, store: g.store, ...extraFlags },
+    flags: { proxy: g.proxy, store: g.store, 'daemon.url': g.connect, ...extraFlags },
   });
 }
 

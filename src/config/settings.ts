@@ -115,6 +115,20 @@ export const SETTINGS: readonly SettingSpec[] = [
     check: (v) => void parseSymbolFees(v),
   },
   {
+    key: 'daemon.url',
+    env: 'QTRADE_CONNECT',
+    type: 'string',
+    description: 'Daemon to use (e.g. http://host:8081); default: the one running for this data dir, if any (see daemon.json)',
+    check: checkUrl(['http:', 'https:']),
+  },
+  {
+    key: 'daemon.token',
+    env: 'QTRADE_TOKEN',
+    type: 'string',
+    secret: true,
+    description: 'Token for the daemon\'s API (qtrade token create); needed once the daemon has tokens',
+  },
+  {
     key: 'candles.graceMs',
     env: 'QTRADE_CANDLES_GRACE_MS',
     type: 'number',
