@@ -16,7 +16,7 @@ import { parseAmount } from './amounts.js';
 import { bundledMarket } from './bundled-filters.js';
 import { decodeEvent, encodeEvent, type OrderEvent } from './events.js';
 import { PaperEngine } from './paper-engine.js';
-import { OrderService, accountStream, parseBalanceSpec, type OrderServiceOptions } from './service.js';
+import { LOG_FORMAT, OrderService, accountConfigKey, accountStream, parseBalanceSpec, type OrderServiceOptions } from './service.js';
 import type { OrderRequest } from './types.js';
 import { PG_URL, dropSchemas, requirePostgres, uniqueSchema } from '../../../test/helpers/pg.js';
 
@@ -195,6 +195,18 @@ describe.each([
     svc.onBook('BTCUSDT', book(P('60000'), 1));
     return svc;
   }
+
+  it('stamps the log format in the account config and refuses a log written in a newer format', async () => {
+    const store = await backend.make();
+    await (await open(store)).close();
+    const cfg = JSON.parse((await store.getState(accountConfigKey('default')))!) as { format: number };
+    expect(cfg.format).toBe(LOG_FORMAT);
+    await store.setState(accountConfigKey('default'), JSON.stringify({ ...cfg, format: LOG_FORMAT + 1 }));
+    const err = await OrderService.open({ store, instruments, filters }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('STORE_NEWER_FORMAT');
+    expect((err as StoreError).message).toContain(`log format ${LOG_FORMAT + 1}; this one reads up to ${LOG_FORMAT}`);
+  });
 
   it('acks and publishes only after the events are committed, in seq order; a reopened service equals the acked state', async () => {
     const store = new ProbeStore(await backend.make());

@@ -91,6 +91,12 @@ export interface OrderServiceStats {
   recoveries: number;
 }
 
+/**
+ * Version of the event log's encoding, stored with the account config. 2: ledger entries ride on
+ * the order events. A reader refuses a log with a higher number instead of silently misreading it.
+ */
+export const LOG_FORMAT = 2;
+
 interface AccountConfig {
   generation: number;
   initialBalances: Record<string, Amount>;
@@ -619,8 +625,13 @@ async function loadConfig(store: Store, account: string): Promise<AccountConfig 
   const raw = await store.getState(accountConfigKey(account));
   if (raw === undefined) return undefined;
   try {
-    const o = JSON.parse(raw) as { generation?: unknown; initialBalances?: Record<string, unknown> };
+    const o = JSON.parse(raw) as { generation?: unknown; format?: unknown; initialBalances?: Record<string, unknown> };
     if (!Number.isSafeInteger(o.generation) || (o.generation as number) < 1) throw new Error('bad generation');
+    if (typeof o.format === 'number' && o.format > LOG_FORMAT) {
+      throw new StoreError('STORE_NEWER_FORMAT', `paper account ${account}: its event log was written by a newer qtrade (log format ${o.format}; this one reads up to ${LOG_FORMAT})`, {
+        hint: 'upgrade qtrade (npm install qtrade@latest) to open this account',
+      });
+    }
     const initialBalances: Record<string, Amount> = {};
     for (const [asset, v] of Object.entries(o.initialBalances ?? {})) {
       if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new Error(`bad balance for ${asset}`);
@@ -628,6 +639,7 @@ async function loadConfig(store: Store, account: string): Promise<AccountConfig 
     }
     return { generation: o.generation as number, initialBalances };
   } catch (err) {
+    if (err instanceof StoreError) throw err;
     throw new StoreError('STORE_CORRUPT', `paper account ${account}: stored config is unreadable (${(err as Error).message})`, {
       hint: '`qtrade paper reset --balance …` writes a fresh one',
       cause: err,
@@ -638,7 +650,7 @@ async function loadConfig(store: Store, account: string): Promise<AccountConfig 
 async function saveConfig(store: Store, account: string, c: AccountConfig): Promise<void> {
   const initialBalances: Record<string, string> = {};
   for (const [asset, v] of Object.entries(c.initialBalances)) initialBalances[asset] = v.toString();
-  await store.setState(accountConfigKey(account), JSON.stringify({ generation: c.generation, initialBalances }));
+  await store.setState(accountConfigKey(account), JSON.stringify({ generation: c.generation, format: LOG_FORMAT, initialBalances }));
 }
 
 /** `10000USDT` / `0.5 BTC` → { USDT: amount }: the `qtrade paper reset --balance` syntax. */
