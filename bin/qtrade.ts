@@ -18,4 +18,6 @@ const program = new Command('qtrade')
 
 for (const register of COMMANDS) register(program);
 
-await program.parseAsync(process.argv);
+// `qtrade` alone on a terminal opens the dashboard; piped or scripted, it prints help as before.
+const argv = process.argv.length === 2 && process.stdout.isTTY && process.stdin.isTTY ? [...process.argv, 'tui'] : process.argv;
+await program.parseAsync(argv);

@@ -77,7 +77,8 @@ export class DaemonClient {
     try {
       res = await fetch(target, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
-      const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
       throw new VenueError('DAEMON_UNREACHABLE', `the qtrade daemon at ${this.url} did not answer (${why})`, {
         hint: 'is it running? `qtrade daemon status`; or drop --connect / QTRADE_CONNECT to work without it',
         cause: err,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action, out } from './context.js';
-import { openLive, parseVenue, withPaper } from './trading-context.js';
+import { withTrading } from './trading-api.js';
+import { openLive, parseVenue } from './trading-context.js';
 import { balanceTable, balancesJson } from './trading-output.js';
 
 interface BalanceOptions {
@@ -19,7 +20,7 @@ export function register(program: Command): void {
         const venue = parseVenue(opts.venue);
         const list =
           venue === 'paper'
-            ? await withPaper(cmd, { write: false, market: 'offline' }, async ({ trading }) => trading.balances())
+            ? await withTrading(cmd, { write: false, market: 'offline' }, (api) => api.balances())
             : await (await openLive(cmd, venue)).router.account();
         if (opts.json) out.json(balancesJson(list));
         else for (const l of balanceTable(list)) out.line(l);

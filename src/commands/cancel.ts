@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { UsageError } from '../engine/errors.js';
 import type { Instrument } from '../engine/market/types.js';
 import type { OrderRef } from '../engine/orders/paper-engine.js';
-import { OrderRejectedError, Rejections } from '../engine/orders/rejections.js';
 import type { Order } from '../engine/orders/types.js';
 import { action, out } from './context.js';
-import { jsonRejections, openLive, parseVenue, wallNow, withPaper } from './trading-context.js';
+import { withTrading } from './trading-api.js';
+import { jsonRejections, openLive, parseVenue } from './trading-context.js';
 import { cancelJson, orderTable } from './trading-output.js';
 
 interface CancelOptions {
@@ -56,18 +56,14 @@ async function cancel(id: string | undefined, opts: CancelOptions, cmd: Command)
     });
     return;
   }
-  await withPaper(cmd, { write: true, market: 'offline' }, ({ trading }) =>
+  await withTrading(cmd, { write: true, market: 'offline' }, (api) =>
     jsonRejections(opts.json, async () => {
-      const inst = (s: string) => trading.instruments.get(s);
-      const symbol = opts.symbol === undefined ? undefined : inst(opts.symbol).symbol;
+      const inst = (s: string) => api.instrument(s);
       if (opts.all) {
-        printMany(await trading.cancelAll(symbol, wallNow()), inst, opts.json);
+        printMany(await api.cancelAll(opts.symbol), inst, opts.json);
         return;
       }
-      const ref = refOf(id, opts.clientId);
-      const on = symbol ?? trading.order(ref)?.symbol;
-      if (on === undefined) throw new OrderRejectedError(Rejections.unknownOrder());
-      const o = await trading.cancel(on, ref, wallNow());
+      const o = await api.cancel(refOf(id, opts.clientId), opts.symbol);
       printOne(o, inst(o.symbol), opts.json);
     }),
   );

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../engine/errors.js';
 import { findDaemon, pidAlive } from '../server/daemon-file.js';
 import { launchDaemon } from '../server/launch.js';
+import { checkRedisUrl } from '../engine/market/redis/url.js';
 import { parseSymbols, parseChannels } from './args.js';
 import { action, out, settingsFor } from './context.js';
 import { binanceEndpoints } from './market.js';
@@ -13,6 +14,8 @@ interface RunOptions {
   symbols?: string;
   channels?: string;
   logLevel: string;
+  bus?: string;
+  follow?: string;
 }
 
 export function register(program: Command): void {
@@ -27,6 +30,8 @@ export function register(program: Command): void {
     .option('--symbols <list>', 'comma-separated symbols for the feed (default: the `symbols` setting)')
     .option('--channels <list>', 'feed channels (default aggTrade,kline_1m,bookTicker,miniTicker,depth)')
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
+    .option('--bus <url>', 'publish market events on Redis Streams (redis://host:6379) so other daemons can --follow this one')
+    .option('--follow <url>', 'take market data from a leader daemon\'s Redis bus (redis://host:6379) instead of Binance')
     .action(action((opts: RunOptions, cmd: Command) => run(opts, cmd)));
   daemon
     .command('status')
@@ -51,6 +56,9 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
   const settings = settingsFor(cmd);
   const port = parsePort(opts.port);
   if (!LEVELS.has(opts.logLevel)) throw new UsageError(`--log-level "${opts.logLevel}" is unknown`, { hint: [...LEVELS].join(', ') });
+  const busUrl = opts.bus === undefined ? undefined : checkRedisUrl(opts.bus, '--bus');
+  const followUrl = opts.follow === undefined ? undefined : checkRedisUrl(opts.follow, '--follow');
+  if (busUrl !== undefined && followUrl !== undefined) throw new UsageError('--bus and --follow cannot be used together', { hint: 'run the leader with --bus and each follower with --follow' });
   const running = findDaemon(settings.dataDir);
   if (running) throw new UsageError(`a daemon already runs for ${settings.dataDir} (pid ${running.pid}, ${running.url})`, { hint: 'qtrade daemon stop, or use another --data-dir' });
   const symbols = parseSymbols(opts.symbols ?? settings.string('symbols')!);
@@ -66,6 +74,8 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
     fees: settings.fees(),
     candleGraceMs: settings.number('candles.graceMs'),
     logLevel: opts.logLevel,
+    busUrl,
+    followUrl,
   });
   const onSignal = (signal: NodeJS.Signals): void => void d.stop(signal);
   process.once('SIGINT', onSignal);

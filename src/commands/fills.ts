@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseLimit } from './args.js';
 import { action, out } from './context.js';
-import { withPaper } from './trading-context.js';
+import { withTrading } from './trading-api.js';
 import { fillJson, fillTable } from './trading-output.js';
 
 interface FillsOptions {
@@ -19,10 +19,9 @@ export function register(program: Command): void {
     .option('--json', "print Binance's myTrades shape")
     .action(
       action((opts: FillsOptions, cmd: Command) =>
-        withPaper(cmd, { write: false, market: 'offline' }, async ({ trading }) => {
-          const symbol = opts.symbol === undefined ? undefined : trading.instruments.get(opts.symbol).symbol;
-          const list = trading.fills({ symbol, limit: parseLimit(opts.limit) ?? 500 });
-          const inst = (s: string) => trading.instruments.get(s);
+        withTrading(cmd, { write: false, market: 'offline' }, async (api) => {
+          const list = await api.fills({ symbol: opts.symbol, limit: parseLimit(opts.limit) ?? 500 });
+          const inst = (s: string) => api.instrument(s);
           if (opts.json) out.json(list.map((f) => fillJson(f, inst(f.symbol))));
           else if (list.length === 0) out.err('no fills');
           else for (const l of fillTable(list, inst)) out.line(l);

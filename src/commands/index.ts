@@ -5,6 +5,7 @@ import { register as cancel } from './cancel.js';
 import { register as candles } from './candles.js';
 import { register as config } from './config.js';
 import { register as daemon } from './daemon.js';
+import { register as demo } from './demo.js';
 import { register as feed } from './feed.js';
 import { register as fills } from './fills.js';
 import { register as history } from './history.js';
@@ -17,9 +18,13 @@ import { register as record } from './record.js';
 import { register as replay } from './replay.js';
 import { register as risk } from './risk.js';
 import { register as strategy } from './strategy.js';
+import { register as token } from './token.js';
+import { register as tui } from './tui.js';
 
 /** Every subcommand, in the order `qtrade --help` lists them. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  tui,
+  demo,
   config,
   feed,
   candles,
@@ -38,4 +43,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   strategy,
   backtest,
   daemon,
+  token,
 ];

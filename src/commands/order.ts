@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { UsageError } from '../engine/errors.js';
 import type { Instrument } from '../engine/market/types.js';
 import type { Fill, Order } from '../engine/orders/types.js';
-import { fetchMarketSnapshot, liveRiskGate, orderRequestFromText } from '../engine/trading.js';
+import { liveRiskGate, orderRequestFromText } from '../engine/trading.js';
 import { action, out } from './context.js';
-import { jsonRejections, needMarket, openLive, parseVenue, withPaper, withStore } from './trading-context.js';
+import { withTrading } from './trading-api.js';
+import { jsonRejections, openLive, parseVenue, withStore } from './trading-context.js';
 import { fillTable, orderResponseJson, orderTable } from './trading-output.js';
 
 interface OrderOptions {
@@ -39,7 +40,8 @@ export function register(program: Command): void {
 The paper account starts with 10000 USDT (\`qtrade paper reset --balance ...\` sets others).
 Paper orders fill against Binance's live market, fetched at order time: a market order walks the
 depth snapshot (slippage is real), its time is the last Binance trade's. Orders that rest (limits,
-stops) fill only while a feed drives the account: run \`qtrade feed --paper\`.
+stops) fill only while a feed drives the account: run \`qtrade daemon\` (this command then goes
+through it, trading against its live book) or \`qtrade feed --paper\`.
 Exit codes: 0 placed, 2 bad usage (or the account is in use by another process), 3 refused by
 risk or exchange filters (reason on stderr), 4 Binance unreachable.`,
     )
@@ -60,15 +62,11 @@ async function order(sideText: string, symbol: string, qty: string | undefined, 
   const text = { side, qty, quoteQty: opts.quoteQty, limit: opts.limit, stop: opts.stop, type: opts.type, tif: opts.tif, clientId: opts.clientId };
   const venue = parseVenue(opts.venue);
   if (venue === 'paper') {
-    await withPaper(cmd, { write: true, market: 'fresh' }, (ctx) =>
+    await withTrading(cmd, { write: true, market: 'fresh' }, (api) =>
       jsonRejections(opts.json, async () => {
-        const inst = ctx.market.instruments.get(symbol);
-        const req = orderRequestFromText(inst, text);
-        const snap = await needMarket(() => fetchMarketSnapshot(ctx.rest(), inst.symbol), ctx.restUrl);
-        await ctx.trading.onMarket(inst.symbol, snap);
-        const placed = await ctx.trading.place(req, snap.trade.time);
+        const placed = await api.place({ symbol, ...text });
         if (placed.duplicate) out.err(`client order id ${placed.order.clientOrderId} already names order ${placed.order.orderId}: nothing new was placed`);
-        print(placed.order, placed.fills, inst, opts.json);
+        print(placed.order, placed.fills, api.instrument(placed.order.symbol), opts.json);
       }),
     );
     return;

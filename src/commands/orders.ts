@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../engine/errors.js';
 import { parseLimit } from './args.js';
 import { action, out } from './context.js';
-import { openLive, parseVenue, withPaper } from './trading-context.js';
+import { withTrading } from './trading-api.js';
+import { openLive, parseVenue } from './trading-context.js';
 import { orderJson, orderTable } from './trading-output.js';
 
 interface OrdersOptions {
@@ -37,10 +38,10 @@ async function orders(opts: OrdersOptions, cmd: Command): Promise<void> {
     else for (const l of orderTable(list, inst)) out.line(l);
     return;
   }
-  await withPaper(cmd, { write: false, market: 'offline' }, async ({ trading }) => {
-    const symbol = opts.symbol === undefined ? undefined : trading.instruments.get(opts.symbol).symbol;
-    const list = opts.open ? trading.openOrders(symbol).slice(-limit) : trading.orders({ symbol, limit });
-    const inst = (s: string) => trading.instruments.get(s);
+  await withTrading(cmd, { write: false, market: 'offline' }, async (api) => {
+    const q = { symbol: opts.symbol, limit };
+    const list = opts.open ? await api.openOrders(q) : await api.orders(q);
+    const inst = (s: string) => api.instrument(s);
     if (opts.json) {
       out.json(list.map((o) => orderJson(o, inst(o.symbol))));
       return;

@@ -5,7 +5,7 @@ import { parseBalanceSpec } from '../engine/orders/service.js';
 import type { Amount } from '../engine/orders/types.js';
 import { DEFAULT_PAPER_BALANCES } from '../engine/trading.js';
 import { action, out } from './context.js';
-import { withPaper } from './trading-context.js';
+import { withTrading } from './trading-api.js';
 import { balanceTable, balancesJson } from './trading-output.js';
 
 interface ResetOptions {
@@ -32,9 +32,8 @@ export function register(program: Command): void {
           balances[asset] = amount;
         }
         const start = specs.length > 0 ? balances : { ...DEFAULT_PAPER_BALANCES };
-        return withPaper(cmd, { write: true, market: 'offline' }, async ({ trading }) => {
-          await trading.reset(start);
-          const list = trading.balances();
+        return withTrading(cmd, { write: true, market: 'offline' }, async (api) => {
+          const list = await api.resetPaper(start);
           if (opts.json) {
             out.json(balancesJson(list));
             return;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Amount } from '../engine/orders/types.js';
 import { action, out } from './context.js';
-import { marksFor, withPaper } from './trading-context.js';
+import { withTrading } from './trading-api.js';
 import { humanAmount, pnlJson, table } from './trading-output.js';
 
 interface PnlOptions {
@@ -17,14 +17,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON with exact decimal strings (null where no last trade is known)')
     .action(
       action((opts: PnlOptions, cmd: Command) =>
-        withPaper(cmd, { write: false, market: 'offline' }, async (ctx) => {
-          const open = ctx.trading.positions().filter((p) => p.qty !== 0n);
-          const marks = await marksFor(
-            ctx,
-            open.map((p) => p.symbol),
-          );
-          const list = ctx.trading.positions(marks);
-          const totals = ctx.trading.pnlTotals(list);
+        withTrading(cmd, { write: false, market: 'offline' }, async (api) => {
+          const { positions: list, totals } = await api.pnl();
           if (opts.json) {
             out.json(pnlJson(list, totals));
             return;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, out } from './context.js';
-import { marksFor, withPaper } from './trading-context.js';
+import { withTrading } from './trading-api.js';
 import { humanAmount, positionJson, roundedAmount, table } from './trading-output.js';
 import { formatFixed } from '../engine/fixed.js';
 
@@ -15,13 +15,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON with exact decimal strings (null where no last trade is known)')
     .action(
       action((opts: PositionsOptions, cmd: Command) =>
-        withPaper(cmd, { write: false, market: 'offline' }, async (ctx) => {
-          const open = ctx.trading.positions().filter((p) => p.qty !== 0n);
-          const marks = await marksFor(
-            ctx,
-            open.map((p) => p.symbol),
-          );
-          const list = ctx.trading.positions(marks).filter((p) => p.qty !== 0n);
+        withTrading(cmd, { write: false, market: 'offline' }, async (api) => {
+          const list = (await api.positions()).filter((p) => p.qty !== 0n);
           if (opts.json) {
             out.json(list.map(positionJson));
             return;

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { LIMIT_KEYS, RISK_LIMIT_KEYS, listLimits } from '../engine/risk/limits.js';
-import type { PaperTrading } from '../engine/trading.js';
+import type { RiskStatus } from '../engine/risk/engine.js';
+import { LIMIT_KEYS, RISK_LIMIT_KEYS, listLimits, type RiskLimits } from '../engine/risk/limits.js';
 import { action, out } from './context.js';
 import { utcTime } from './format.js';
-import { wallNow, withPaper } from './trading-context.js';
+import { withTrading } from './trading-api.js';
 import { cancelJson, orderTable, table } from './trading-output.js';
 
 interface JsonOpt {
@@ -19,8 +19,8 @@ export function register(program: Command): void {
     .option('--json', 'print {state, reason, since, limits}')
     .action(
       action((opts: JsonOpt, cmd: Command) =>
-        withPaper(cmd, { write: false, market: 'offline' }, async ({ trading }) => {
-          printStatus(trading, opts.json);
+        withTrading(cmd, { write: false, market: 'offline' }, async (api) => {
+          printStatus(await api.risk(), opts.json);
         }),
       ),
     );
@@ -32,10 +32,10 @@ export function register(program: Command): void {
     .option('--json', 'print the state and limits afterwards')
     .action(
       action((key: string, value: string, opts: JsonOpt & { symbol?: string }, cmd: Command) =>
-        withPaper(cmd, { write: true, market: 'offline' }, async ({ trading }) => {
-          await trading.setLimit(key, value, opts.symbol);
+        withTrading(cmd, { write: true, market: 'offline' }, async (api) => {
+          const risk = await api.setLimit(key, value, opts.symbol);
           if (!opts.json) out.err(`${key} ${value.trim().toLowerCase() === 'off' ? 'removed' : 'set'} (${opts.symbol?.toUpperCase() ?? 'global'})`);
-          printStatus(trading, opts.json);
+          printStatus(risk, opts.json);
         }),
       ),
     );
@@ -47,10 +47,9 @@ export function register(program: Command): void {
     .option('--json', 'print {state, reason, since, canceled}')
     .action(
       action((opts: JsonOpt & { reason: string }, cmd: Command) =>
-        withPaper(cmd, { write: true, market: 'offline' }, async ({ trading }) => {
-          const { canceled } = await trading.halt(opts.reason, wallNow());
-          const st = trading.status();
-          const inst = (s: string) => trading.instruments.get(s);
+        withTrading(cmd, { write: true, market: 'offline' }, async (api) => {
+          const { status: st, canceled } = await api.halt(opts.reason);
+          const inst = (s: string) => api.instrument(s);
           if (opts.json) {
             out.json({ ...st, canceled: canceled.map((o) => cancelJson(o, inst(o.symbol))) });
             return;
@@ -67,19 +66,18 @@ export function register(program: Command): void {
     .option('--json', 'print {state, reason, since, previous}')
     .action(
       action((opts: JsonOpt, cmd: Command) =>
-        withPaper(cmd, { write: true, market: 'offline' }, async ({ trading }) => {
-          const change = await trading.resume(wallNow());
-          const st = trading.status();
-          if (opts.json) out.json({ ...st, previous: change?.previous ?? st.state });
-          else out.line(change ? `ACTIVE (was ${change.previous})` : 'ACTIVE (already)');
+        withTrading(cmd, { write: true, market: 'offline' }, async (api) => {
+          const { status: st, previous } = await api.resume();
+          if (opts.json) out.json({ ...st, previous: previous ?? st.state });
+          else out.line(previous !== undefined ? `ACTIVE (was ${previous})` : 'ACTIVE (already)');
         }),
       ),
     );
 }
 
-function printStatus(trading: PaperTrading, json: boolean | undefined): void {
-  const st = trading.status();
-  const limits = listLimits(trading.limits());
+function printStatus(risk: { status: RiskStatus; limits: RiskLimits }, json: boolean | undefined): void {
+  const st = risk.status;
+  const limits = listLimits(risk.limits);
   if (json) {
     out.json({ ...st, limits });
     return;

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../engine/errors.js';
 import { parseRate, type FeeRates, type FeeScheduleOptions } from '../engine/orders/fees.js';
+import { parsePriceOverrides } from '../engine/ai/pricing.js';
 
 /**
  * Every user setting, with its env variable, default and validation. Resolution order is
@@ -137,6 +138,55 @@ export const SETTINGS: readonly SettingSpec[] = [
     check: (v) => {
       if (!/^\d+$/.test(v) || Number(v) > 60_000) throw new UsageError(`candles.graceMs must be an integer 0..60000, got "${v}"`);
     },
+  },
+  {
+    key: 'ai.baseUrl',
+    env: 'QTRADE_AI_BASE_URL',
+    type: 'string',
+    default: 'https://api.deepseek.com',
+    description: 'OpenAI-compatible chat completions endpoint of the assistant (DeepSeek by default)',
+    check: checkUrl(['http:', 'https:']),
+  },
+  {
+    key: 'ai.model',
+    env: 'QTRADE_AI_MODEL',
+    type: 'string',
+    default: 'deepseek-flash',
+    description: 'Assistant model: deepseek-flash or deepseek-v4-pro (qtrade ask --model overrides it)',
+    check: (v) => {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/.test(v)) throw new UsageError(`ai.model "${v}" is not a model name`, { hint: 'e.g. deepseek-flash or deepseek-v4-pro' });
+    },
+  },
+  {
+    key: 'ai.apiKey',
+    env: 'DEEPSEEK_API_KEY',
+    type: 'string',
+    secret: true,
+    description: 'DeepSeek API key (platform.deepseek.com/api_keys); kept in config.json, mode 600, never printed',
+  },
+  {
+    key: 'ai.thinking',
+    env: 'QTRADE_AI_THINKING',
+    type: 'boolean',
+    default: false,
+    description: "Use the model's thinking mode (slower, more tokens; its reasoning is shown apart from the answer)",
+  },
+  {
+    key: 'ai.timeoutMs',
+    env: 'QTRADE_AI_TIMEOUT_MS',
+    type: 'number',
+    default: 120_000,
+    description: 'How long the assistant waits for the model to start or continue an answer (ms)',
+    check: (v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 3_600_000) throw new UsageError(`ai.timeoutMs must be an integer 100..3600000, got "${v}"`);
+    },
+  },
+  {
+    key: 'ai.prices',
+    env: 'QTRADE_AI_PRICES',
+    type: 'string',
+    description: "Token prices replacing qtrade's table, USD per 1M tokens cache-hit/cache-miss/output: \"deepseek-flash=0.006/0.3/1.2\"",
+    check: (v) => void parsePriceOverrides(v),
   },
 ];
 

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequestHandler } from './http.js';
+import { createRequestHandler, handleClientError } from './http.js';
 import { allRoutes } from './routes/index.js';
 import type { DaemonContext } from './types.js';
+import { attachStreams } from './ws.js';
 
 /** The daemon's HTTP server (REST, /health, /metrics, /openapi.json) with the WebSocket streams on it. */
 export interface ApiServer {
@@ -14,7 +15,10 @@ export interface ApiServer {
 }
 
 export async function startApiServer(ctx: DaemonContext, host: string, port: number): Promise<ApiServer> {
-  const server = http.createServer(createRequestHandler(ctx, allRoutes(ctx)));
+  // Header and request timeouts are only enforced on this interval (Node's default is 30 s): a
+  // slowloris client could otherwise hold a connection three times longer than headersTimeout.
+  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, createRequestHandler(ctx, allRoutes(ctx)));
+  server.on('clientError', handleClientError);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
@@ -26,6 +30,8 @@ export async function startApiServer(ctx: DaemonContext, host: string, port: num
       resolve();
     });
   });
+  const streams = attachStreams(server, ctx);
+  closers.push(() => streams.close());
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {

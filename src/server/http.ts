@@ -1,7 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { QtradeError, UsageError, VenueError } from '../engine/errors.js';
 import { OrderRejectedError } from '../engine/orders/rejections.js';
 import { RiskRejectedError } from '../engine/risk/rejections.js';
+import type { SignedPayload } from './tokens.js';
 import { ApiError, ApiErrors, scopeAllows, type ApiRequest, type ApiResult, type DaemonContext, type Principal, type Route } from './types.js';
 
 /** Largest request body accepted (orders and control messages are small). */
@@ -55,14 +57,20 @@ async function handle(ctx: DaemonContext, byPath: Map<string, Map<string, Route>
           throw ApiErrors.badJson((err as Error).message);
         }
       } else if (type === 'application/x-www-form-urlencoded' || type === '') {
-        for (const [k, v] of parseQuery(body, 'body')) params.set(k, v);
+        // A parameter in both the query string and the body: Binance uses the query string's.
+        for (const [k, v] of parseQuery(body, 'body')) if (!params.has(k)) params.set(k, v);
       } else {
         throw new ApiError(415, -1100, `Content-Type ${type} is not accepted; send application/x-www-form-urlencoded or application/json.`);
       }
     }
     const signed = route.signed === true;
-    const principal: Principal =
-      route.scope === 'public' ? { kind: 'open', scope: 'read' } : ctx.auth.authenticate(req.headers, { query, body: json === undefined ? body : '' }, signed, ctx.wallNow());
+    // The signature covers a JSON body too, or its content could be swapped under a valid signature.
+    const total: SignedPayload = { query, body, form: json === undefined };
+    const principal: Principal = route.scope === 'public' ? { kind: 'open', scope: 'read' } : ctx.auth.authenticate(req.headers, total, signed, ctx.wallNow());
+    if (route.scope !== 'public' && principal.kind === 'open') {
+      const refusal = browserRefusal(req.headers);
+      if (refusal) throw refusal;
+    }
     if (route.scope !== 'public' && !scopeAllows(principal.scope, route.scope)) throw ApiErrors.forbidden(route.scope);
     const apiReq: ApiRequest = { method, path, params, json, headers: req.headers, principal };
     const result = await route.handle(apiReq);
@@ -116,9 +124,13 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => {
       if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    req.on('error', (err) => {
-      if (!failed) reject(err);
-    });
+    // A client that hangs up mid-body is its own failure, not the daemon's (no 5xx, no error log).
+    const abandoned = (): void => {
+      if (!failed) reject(new ApiError(400, -1100, 'The request body ended early.'));
+      failed = true;
+    };
+    req.on('error', abandoned);
+    req.on('aborted', abandoned);
   });
 }
 
@@ -129,7 +141,63 @@ function parseQuery(text: string, where: string): URLSearchParams {
   } catch {
     throw new ApiError(400, -1100, `Illegal characters found in the ${where}: malformed percent-encoding.`);
   }
-  return new URLSearchParams(text);
+  const params = new URLSearchParams(text);
+  // Binance refuses a repeated parameter; taking one copy silently would let a value the
+  // client did not mean (or a proxy appended) decide the request.
+  const seen = new Set<string>();
+  for (const k of params.keys()) {
+    if (seen.has(k)) throw new ApiError(400, -1101, `Duplicate values for a parameter detected: '${k}' is sent more than once in the ${where}.`);
+    seen.add(k);
+  }
+  return params;
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before any route sees it (malformed request line,
+ * oversized or slow headers, bad Content-Length) with a `{code, msg}` like every other error,
+ * then closes the connection. For `server.on('clientError', ...)`.
+ */
+export function handleClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // As Node's default handler: a dead socket, or one already answering a request, is just closed.
+  const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, msg] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'Request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request took too long to arrive.']
+        : [400, 'Bad Request', 'Malformed HTTP request.'];
+  const text = jsonText({ code: status === 431 ? -1104 : -1100, msg });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$/i;
+
+/**
+ * Without tokens the daemon trusts whoever reaches its loopback port, and a web page in the user's
+ * browser reaches it too: a form POST needs no CORS preflight, a WebSocket ignores the same-origin
+ * policy, and DNS rebinding lets a page read the answers. Such a caller shows itself by an Origin
+ * other than the daemon's own address, or (rebinding) a Host that is not a loopback address. For
+ * `open` callers only: with tokens configured, a page has no token to send.
+ */
+export function browserRefusal(headers: IncomingHttpHeaders): ApiError | undefined {
+  const host = headers.host ?? '';
+  if (host !== '' && !LOOPBACK_HOST.test(host)) {
+    return new ApiError(403, -1002, `You are not authorized to execute this request: without tokens the daemon answers only requests addressed to a loopback address, not "${host.slice(0, 100)}".`);
+  }
+  const origin = headers.origin;
+  if (origin === undefined) return undefined;
+  let originHost: string | undefined;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    originHost = undefined;
+  }
+  if (originHost !== undefined && originHost.toLowerCase() === host.toLowerCase()) return undefined;
+  return new ApiError(403, -1002, 'You are not authorized to execute this request: without tokens the daemon refuses requests from web pages (any site the browser visits could send them); create a token for browser clients.');
 }
 
 /** Maps any failure to its answer: typed engine errors keep their Binance code, bugs are 500. */

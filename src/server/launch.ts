@@ -5,18 +5,24 @@ import { LiveClock } from '../engine/clock.js';
 import { UsageError } from '../engine/errors.js';
 import { BinanceRest } from '../engine/market/binance/rest-client.js';
 import { BinanceVenue } from '../engine/market/binance/venue.js';
+import { RedisFollowVenue } from '../engine/market/redis/follow-venue.js';
+import { redactRedisUrl } from '../engine/market/redis/url.js';
 import type { Channel, MarketEvent, MarketVenue } from '../engine/market/source.js';
 import type { NetOptions } from '../engine/market/net.js';
 import { TradingNode } from '../engine/node.js';
+import { StrategyManager } from '../engine/strategy/manager.js';
 import type { FeeScheduleOptions } from '../engine/orders/fees.js';
 import { acquireAccountLock, LockError } from '../engine/store/lock.js';
 import { openStore } from '../engine/store/open.js';
+import { RedisMarketPublisher } from '../engine/store/redis-bridge.js';
 import type { Store } from '../engine/store/types.js';
 import { fetchMarketSnapshot } from '../engine/trading.js';
 import { VERSION } from '../version.js';
-import { cachedMarketInfo, bundledMarketInfo, fetchMarketInfo, type MarketInfo } from '../engine/market/market-info.js';
+import { cachedMarketInfo, bundledMarketInfo, fetchMarketInfo, offlineMarketInfo, type MarketInfo } from '../engine/market/market-info.js';
 import { startApiServer, type ApiServer } from './app.js';
+import { BacktestJobs } from './backtest-jobs.js';
 import { Counters } from './counters.js';
+import { DaemonMetrics } from './metrics.js';
 import { removeDaemonInfo, writeDaemonInfo } from './daemon-file.js';
 import { TokenAuthenticator, TokenStore } from './tokens.js';
 import type { DaemonContext } from './types.js';
@@ -45,6 +51,14 @@ export interface DaemonConfig {
   /** Write `<dataDir>/daemon.json` (default true). */
   announce?: boolean;
   wallNow?: () => number;
+  /** A market-data venue to use instead of Binance's (benchmarks, tests). */
+  venue?: MarketVenue;
+  /** `--bus`: publish every market event on this Redis, so followers share this daemon's Binance feed. */
+  busUrl?: string;
+  /** `--follow`: take market data from a leader's Redis bus instead of Binance (no Binance at all). */
+  followUrl?: string;
+  /** Key prefix on the bus (default `qtrade:`), the same on leader and followers. */
+  busKeyPrefix?: string;
 }
 
 export interface RunningDaemon {
@@ -87,6 +101,12 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
     });
   }
 
+  if (cfg.busUrl !== undefined && cfg.followUrl !== undefined) {
+    throw new UsageError('--bus and --follow cannot be used together: a follower would publish the events it follows again', {
+      hint: 'run the leader with --bus and each follower with --follow',
+    });
+  }
+
   const closers: Array<() => Promise<void> | void> = [];
   const cleanup = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) {
@@ -108,13 +128,32 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
     });
 
     const rest = new BinanceRest({ baseUrl: cfg.binance.restUrl, net: cfg.binance.net, maxRetries: 2, backoffMs: 500 });
-    const market = await loadMarket(rest, store, log);
+    // A follower never asks Binance: its symbols come from the cache or the bundled snapshot.
+    const market = cfg.followUrl !== undefined ? await offlineMarketInfo(store) : await loadMarket(rest, store, log);
     for (const s of cfg.symbols) market.instruments.get(s); // unknown symbol → error naming close matches
 
     const bus = new Bus((topic, err) => log.error({ topic, err: (err as Error)?.message }, 'bus handler failed'));
     const clock = new LiveClock(wallNow);
-    const venue: MarketVenue = new BinanceVenue({ ...cfg.binance, instruments: market.instruments, rest });
+    const venue: MarketVenue =
+      cfg.venue ??
+      (cfg.followUrl !== undefined
+        ? new RedisFollowVenue({
+            url: cfg.followUrl,
+            keyPrefix: cfg.busKeyPrefix,
+            instruments: market.instruments,
+            // Replaying the current minute would reach resting orders and running strategies a second time.
+            backfill: () => node.trading.openOrders().length === 0 && strategies.list().every((s) => s.status !== 'running'),
+          })
+        : new BinanceVenue({ ...cfg.binance, instruments: market.instruments, rest }));
     const taps: Array<(ev: MarketEvent) => void> = [];
+    let publisher: RedisMarketPublisher | undefined;
+    if (cfg.busUrl !== undefined) {
+      const pub = new RedisMarketPublisher({ url: cfg.busUrl, keyPrefix: cfg.busKeyPrefix, instruments: market.instruments, report: (level, message, stats) => log[level]({ bus: stats }, message) });
+      publisher = pub;
+      closers.push(() => pub.close());
+      await pub.connect().catch(() => undefined); // reported (and buffered) by the publisher itself
+      taps.push((ev) => pub.publish(ev));
+    }
     const snapRest = new BinanceRest({ baseUrl: cfg.binance.restUrl, net: cfg.binance.net, instruments: market.instruments, maxRetries: 1, backoffMs: 200 });
     const node = await TradingNode.open({
       store,
@@ -129,33 +168,50 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
       fees: cfg.fees,
       account: cfg.account,
       lock,
-      snapshot: (symbol) => fetchMarketSnapshot(snapRest, symbol),
+      snapshot: cfg.followUrl !== undefined ? undefined : (symbol) => fetchMarketSnapshot(snapRest, symbol),
       tap: (ev) => {
         for (const t of taps) t(ev);
       },
     });
     lockHeld = false; // the node's account releases it
     closers.push(() => node.stop());
+    // Restored before the feed starts, so a strategy misses no candle; closed before node.stop().
+    const strategies = new StrategyManager({
+      node,
+      onStatus: (e) => log[e.status === 'paused' ? 'warn' : 'info']({ strategy: e.id, error: e.error?.message }, `strategy ${e.id} ${e.status}${e.error ? `: ${e.error.message}` : ''}`),
+      onError: (message, err) => log.error({ err: (err as Error)?.message }, message),
+    });
+    await strategies.restore();
+    closers.push(() => strategies.close());
+    const backtests = new BacktestJobs({ storeUrl: cfg.storeUrl, wallNow });
+    closers.push(() => backtests.close());
 
     let requestStop!: (reason: string) => void;
     const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
     const counters = new Counters();
+    const startedAt = wallNow();
+    const metrics = new DaemonMetrics({ node, counters, wallNow, startedAt, version: VERSION });
+    closers.push(() => metrics.close());
     const ctx: DaemonContext = {
       node,
       auth,
       log,
       counters,
+      metrics,
       wallNow,
       version: VERSION,
-      startedAt: wallNow(),
+      startedAt,
       probes: [{ name: 'store', check: async () => void (await store.getState('daemon.probe')) }],
       shutdown: (reason) => requestStop(reason),
+      strategies,
+      backtests,
     };
+    if (publisher) ctx.probes.push({ name: 'bus', check: () => publisher.ping() });
 
     const api: ApiServer = await startApiServer(ctx, cfg.host, cfg.port);
     closers.push(() => api.close());
     if (cfg.announce !== false) {
-      writeDaemonInfo(cfg.dataDir, { pid: process.pid, url: api.url, host: cfg.host, port: api.port, startedAt: new Date(wallNow()).toISOString(), version: VERSION, source: 'binance' });
+      writeDaemonInfo(cfg.dataDir, { pid: process.pid, url: api.url, host: cfg.host, port: api.port, startedAt: new Date(wallNow()).toISOString(), version: VERSION, source: cfg.followUrl !== undefined ? `redis:${redactRedisUrl(cfg.followUrl)}` : 'binance' });
       closers.push(() => removeDaemonInfo(cfg.dataDir));
     }
     bus.subscribe('feed.state', (s) => log.info({ feed: s }, `feed ${s.state}`));

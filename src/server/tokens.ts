@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
 import { UsageError } from '../engine/errors.js';
 import { hmacSha256Hex } from '../engine/market/binance/signing.js';
-import { ApiErrors, SCOPES, type Authenticator, type Principal, type Scope } from './types.js';
+import { ApiError, ApiErrors, SCOPES, type Authenticator, type Principal, type Scope } from './types.js';
 
 /**
  * The daemon's users: `<dataDir>/tokens.json` (mode 0600). A bearer token is stored only as its
@@ -43,7 +43,7 @@ export function parseScope(s: string): Scope {
 
 export class TokenStore {
   readonly file: string;
-  private cache: { mtimeMs: number; size: number; list: TokenRecord[] } | undefined;
+  private cache: { stamp: string; list: TokenRecord[] } | undefined;
 
   constructor(dataDir: string) {
     this.file = path.join(dataDir, 'tokens.json');
@@ -58,7 +58,9 @@ export class TokenStore {
       this.cache = undefined;
       return [];
     }
-    if (this.cache && this.cache.mtimeMs === st.mtimeMs && this.cache.size === st.size) return this.cache.list;
+    // The inode too: a revoke and a create in the same clock tick can leave mtime and size unchanged.
+    const stamp = `${st.ino}:${st.mtimeMs}:${st.ctimeMs}:${st.size}`;
+    if (this.cache?.stamp === stamp) return this.cache.list;
     let list: TokenRecord[];
     try {
       const v = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { tokens?: TokenRecord[] };
@@ -67,7 +69,7 @@ export class TokenStore {
     } catch (err) {
       throw new UsageError(`${this.file} is not a token file: ${(err as Error).message}`, { hint: 'fix or remove it, then create tokens again with `qtrade token create`' });
     }
-    this.cache = { mtimeMs: st.mtimeMs, size: st.size, list };
+    this.cache = { stamp, list };
     return list;
   }
 
@@ -94,13 +96,13 @@ export class TokenStore {
     return issued;
   }
 
-  /** Removes a token by id or name; false when none matches. */
-  revoke(idOrName: string): boolean {
+  /** Removes the token with this id (else this name) and returns it; undefined when none matches. */
+  revoke(idOrName: string): TokenRecord | undefined {
     const list = this.list();
-    const next = list.filter((t) => t.id !== idOrName && t.name !== idOrName);
-    if (next.length === list.length) return false;
-    this.write(next);
-    return true;
+    const gone = list.find((t) => t.id === idOrName) ?? list.find((t) => t.name === idOrName);
+    if (!gone) return undefined;
+    this.write(list.filter((t) => t !== gone));
+    return gone;
   }
 
   findToken(token: string): TokenRecord | undefined {
@@ -114,7 +116,9 @@ export class TokenStore {
   private find(kind: TokenRecord['kind'], credential: string): TokenRecord | undefined {
     const h = Buffer.from(sha256(credential), 'hex');
     for (const t of this.list()) {
-      if (t.kind === kind && timingSafeEqual(h, Buffer.from(t.hash, 'hex'))) return t;
+      const stored = Buffer.from(typeof t.hash === 'string' ? t.hash : '', 'hex');
+      // A hand-edited record with a malformed hash matches nothing (timingSafeEqual throws on a length mismatch).
+      if (t.kind === kind && stored.length === h.length && timingSafeEqual(h, stored)) return t;
     }
     return undefined;
   }
@@ -141,6 +145,16 @@ function alnum(n: number): string {
 const DEFAULT_RECV_WINDOW = 5000;
 const MAX_RECV_WINDOW = 60_000;
 
+/**
+ * Binance's `totalParams`: the query string and the body, verbatim. `form: false` marks a JSON
+ * body: it is signed as it is, but never searched for parameters.
+ */
+export interface SignedPayload {
+  query: string;
+  body: string;
+  form?: boolean;
+}
+
 export class TokenAuthenticator implements Authenticator {
   constructor(readonly tokens: TokenStore) {}
 
@@ -148,15 +162,21 @@ export class TokenAuthenticator implements Authenticator {
     return this.tokens.list().length > 0;
   }
 
-  authenticate(headers: IncomingHttpHeaders, total: { query: string; body: string }, signed: boolean, now: number): Principal {
+  authenticate(headers: IncomingHttpHeaders, total: SignedPayload, signed: boolean, now: number): Principal {
     const bearer = bearerOf(headers);
     if (bearer !== undefined) return this.authenticateToken(bearer);
     const apiKey = headerOf(headers, 'x-mbx-apikey');
     if (apiKey !== undefined) {
       const rec = this.tokens.findApiKey(apiKey);
       if (!rec) throw ApiErrors.unauthorized('unknown API key');
-      if (signed) verifySignature(rec.secret ?? '', total, now);
-      return { kind: 'apiKey', scope: rec.scope, tokenId: rec.id, name: rec.name };
+      const principal: Principal = { kind: 'apiKey', scope: rec.scope, tokenId: rec.id, name: rec.name };
+      if (signed || signaturesOf(total).length > 0) {
+        verifySignature(rec.secret ?? '', total, now);
+        return principal;
+      }
+      // The key travels in every request, so alone it proves little: as on Binance (MARKET_DATA,
+      // USER_STREAM) it may read; anything more must be signed with the secret.
+      return { ...principal, scope: 'read' };
     }
     if (this.required()) throw ApiErrors.unauthorized('send Authorization: Bearer <token> or X-MBX-APIKEY');
     return { kind: 'open', scope: 'admin' };
@@ -169,47 +189,66 @@ export class TokenAuthenticator implements Authenticator {
     }
     const rec = this.tokens.findToken(token) ?? this.tokens.findApiKey(token);
     if (!rec) throw ApiErrors.unauthorized('unknown token');
-    return { kind: rec.kind === 'apiKey' ? 'apiKey' : 'token', scope: rec.scope, tokenId: rec.id, name: rec.name };
+    // An API key without its signature reads only (see authenticate).
+    if (rec.kind === 'apiKey') return { kind: 'apiKey', scope: 'read', tokenId: rec.id, name: rec.name };
+    return { kind: 'token', scope: rec.scope, tokenId: rec.id, name: rec.name };
   }
 }
 
 /**
- * Binance's SIGNED check: `signature` (hex HMAC-SHA256 of the query string followed by the body,
- * each without the signature parameter) and `timestamp` within `recvWindow` of the server time.
+ * Binance's SIGNED check: exactly one `signature` (hex HMAC-SHA256 of the query string followed
+ * directly by the body, each without the signature parameter), and `timestamp` within `recvWindow`
+ * of the server time. A parameter in both the query and the body is taken from the query, as on
+ * Binance and in the parameters the routes see.
  */
-function verifySignature(secret: string, total: { query: string; body: string }, now: number): void {
-  const q = splitSignature(total.query);
-  const b = splitSignature(total.body);
-  const signature = q.signature ?? b.signature;
-  if (signature === undefined) throw ApiErrors.mandatory('signature');
-  const params = new URLSearchParams(q.rest + (q.rest && b.rest ? '&' : '') + b.rest);
-  const ts = params.get('timestamp');
+function verifySignature(secret: string, total: SignedPayload, now: number): void {
+  const signatures = signaturesOf(total);
+  if (signatures.length === 0) throw ApiErrors.mandatory('signature');
+  if (signatures.length > 1) throw new ApiError(400, -1101, "Duplicate values for a parameter detected: send 'signature' once.");
+  const q = withoutSignature(total.query);
+  const b = total.form === false ? total.body : withoutSignature(total.body);
+  const qp = new URLSearchParams(q);
+  const bp = new URLSearchParams(total.form === false ? '' : b);
+  const param = (name: string): string | null => qp.get(name) ?? bp.get(name);
+  const ts = param('timestamp');
   if (ts === null || ts === '') throw ApiErrors.mandatory('timestamp');
   if (!/^\d{1,16}$/.test(ts)) throw ApiErrors.badParam('timestamp', 'expected milliseconds since the epoch');
-  const rw = params.get('recvWindow');
+  const rw = param('recvWindow');
   let recvWindow = DEFAULT_RECV_WINDOW;
   if (rw !== null) {
-    if (!/^\d{1,16}(\.\d{1,3})?$/.test(rw) || Number(rw) > MAX_RECV_WINDOW) throw ApiErrors.badParam('recvWindow', `expected a number of ms up to ${MAX_RECV_WINDOW}`);
+    if (!/^\d{1,16}(\.\d{1,3})?$/.test(rw)) throw ApiErrors.badParam('recvWindow', `expected a number of ms up to ${MAX_RECV_WINDOW}`);
+    if (Number(rw) > MAX_RECV_WINDOW) throw new ApiError(400, -1131, `recvWindow must be less than ${MAX_RECV_WINDOW}.`);
     recvWindow = Number(rw);
   }
-  const expected = Buffer.from(hmacSha256Hex(secret, q.rest + b.rest), 'utf8');
-  const given = Buffer.from(signature.toLowerCase(), 'utf8');
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw ApiErrors.badSignature();
+  const given = signatures[0]!;
+  if (!/^[0-9a-fA-F]{64}$/.test(given)) throw ApiErrors.badSignature();
+  const expected = Buffer.from(hmacSha256Hex(secret, q + b), 'utf8');
+  if (!timingSafeEqual(expected, Buffer.from(given.toLowerCase(), 'utf8'))) throw ApiErrors.badSignature();
   const t = Number(ts);
   if (!(t < now + 1000 && now - t <= recvWindow)) throw ApiErrors.badTimestamp();
 }
 
-/** The raw text without its `signature=` parameter (verbatim otherwise), and the signature. */
-function splitSignature(text: string): { rest: string; signature?: string } {
-  if (text === '') return { rest: '' };
-  const parts = text.split('&');
-  let signature: string | undefined;
-  const rest: string[] = [];
-  for (const p of parts) {
-    if (p.startsWith('signature=')) signature = decodeURIComponent(p.slice('signature='.length));
-    else rest.push(p);
+/** Every `signature=` value in the query and a form body (decoded; undecodable ones kept raw, so they fail). */
+function signaturesOf(total: SignedPayload): string[] {
+  const parts = [...total.query.split('&'), ...(total.form === false ? [] : total.body.split('&'))];
+  return parts.filter((p) => p.startsWith('signature=')).map((p) => decoded(p.slice('signature='.length)));
+}
+
+/** The raw text without its `signature=` parameters, verbatim otherwise. */
+function withoutSignature(text: string): string {
+  if (text === '') return '';
+  return text
+    .split('&')
+    .filter((p) => !p.startsWith('signature='))
+    .join('&');
+}
+
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
   }
-  return { rest: rest.join('&'), signature };
 }
 
 function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -1,6 +1,9 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TradingNode } from '../engine/node.js';
+import type { StrategyManager } from '../engine/strategy/manager.js';
+import type { BacktestJobs } from './backtest-jobs.js';
+import type { DaemonMetrics } from './metrics.js';
 
 /**
  * The daemon's API contract: routes, requests, principals and errors. Route modules under
@@ -122,6 +125,8 @@ export interface DaemonContext {
   auth: Authenticator;
   log: Logger;
   counters: ServerCounters;
+  /** Bus-fed counters and gauges for /metrics and /health (one per daemon). */
+  metrics: DaemonMetrics;
   /** Local wall clock, for /api/v3/time, signatures and lag metrics (never event time). */
   wallNow(): number;
   version: string;
@@ -130,4 +135,8 @@ export interface DaemonContext {
   probes: Array<{ name: string; check(): Promise<void> }>;
   /** Resolves the daemon's shutdown (admin route). */
   shutdown(reason: string): void;
+  /** Live strategies on the node (routes/qtrade-strategies.ts); absent: those routes answer 503. */
+  strategies?: StrategyManager;
+  /** Backtest jobs on worker threads (routes/qtrade-strategies.ts). */
+  backtests?: BacktestJobs;
 }

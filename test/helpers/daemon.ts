@@ -51,7 +51,8 @@ export async function startTestDaemon(opts: Partial<DaemonConfig> & { dataDir?: 
     tmp?.cleanup();
     throw err;
   }
-  await fake.waitForSubscriber('btcusdt@aggTrade', 10_000).catch(() => undefined);
+  // A follower (followUrl) takes its market data from Redis: nobody subscribes at the fake Binance.
+  if (opts.followUrl === undefined) await fake.waitForSubscriber('btcusdt@aggTrade', 10_000).catch(() => undefined);
   return {
     daemon,
     url: daemon.url,

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { UsageError } from '../engine/errors.js';
+import { findDaemon } from '../server/daemon-file.js';
+import { openLiveSession } from '../tui/live-session.js';
+import { ReplaySession } from '../tui/replay-session.js';
+import { assertTerminal, runTui } from '../tui/run.js';
+import { parseSpeed, parseSymbols } from './args.js';
+import { action, settingsFor, type GlobalOptions } from './context.js';
+import { binanceEndpoints } from './market.js';
+import { PAPER_ACCOUNT } from './trading-context.js';
+
+interface TuiOptions {
+  symbols?: string;
+  replay?: string;
+  speed?: string;
+  loop?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('tui')
+    .description('the dashboard: live Binance data with paper trading, or a recording with --replay (the default command on a terminal)')
+    .option('--symbols <list>', 'comma-separated symbols (default: the `symbols` setting; with --replay: every symbol recorded)')
+    .option('--replay <file>', 'show a recording instead of the live feed (offline; a temporary paper account)')
+    .option('--speed <x>', 'with --replay: multiple of the recorded pace, or "max" (default 1)')
+    .option('--loop', 'with --replay: start over at the end, with a fresh paper account')
+    .addHelpText('after', '\nKeys: Tab panels · 1-4 layouts · / commands · b/s order entry · ? help · q quit.\nTry it offline: qtrade demo')
+    .action(action((opts: TuiOptions, cmd: Command) => tui(opts, cmd)));
+}
+
+/** A recording in the dashboard (qtrade tui --replay, qtrade demo). */
+export async function replayTui(opts: { file: string; speed: number | 'max'; loop: boolean; symbols?: string[] }, cmd: Command): Promise<void> {
+  assertTerminal();
+  const settings = settingsFor(cmd);
+  const warnings: string[] = [];
+  const session = await ReplaySession.open({ ...opts, fees: settings.fees(), candleGraceMs: settings.number('candles.graceMs'), onWarning: (m) => warnings.push(m) });
+  try {
+    session.start();
+    await runTui({ source: session.source, warnings });
+  } finally {
+    await session.close();
+  }
+  await session.done; // a pass that failed is this command's error
+}
+
+async function tui(opts: TuiOptions, cmd: Command): Promise<void> {
+  const symbols = opts.symbols === undefined ? undefined : parseSymbols(opts.symbols);
+  if (opts.replay !== undefined) {
+    await replayTui({ file: opts.replay, speed: parseSpeed(opts.speed ?? '1'), loop: opts.loop === true, symbols }, cmd);
+    return;
+  }
+  if (opts.speed !== undefined || opts.loop) throw new UsageError('--speed and --loop apply to --replay FILE', { hint: 'qtrade tui --replay FILE --speed 10, or qtrade demo' });
+
+  const settings = settingsFor(cmd);
+  const connect = cmd.optsWithGlobals<GlobalOptions>().connect;
+  const running = findDaemon(settings.dataDir);
+  if (connect !== undefined || running) {
+    const where = running ? `a qtrade daemon runs for ${settings.dataDir} (pid ${running.pid}, ${running.url}) and holds the paper account` : `--connect ${connect} was given`;
+    throw new UsageError(`${where}, but the TUI cannot attach to a daemon yet: that mode (--connect) is coming`, {
+      hint: running ? 'stop the daemon (qtrade daemon stop) to run the TUI with its own engine, or use the CLI against the daemon meanwhile' : 'drop --connect to run the TUI with its own engine',
+    });
+  }
+  assertTerminal();
+  const session = await openLiveSession({
+    dataDir: settings.dataDir,
+    storeUrl: settings.storeUrl(),
+    binance: binanceEndpoints(settings),
+    symbols: symbols ?? parseSymbols(settings.string('symbols')!),
+    account: PAPER_ACCOUNT,
+    fees: settings.fees(),
+    candleGraceMs: settings.number('candles.graceMs'),
+  });
+  try {
+    await runTui({ source: session.source, warnings: session.warnings });
+  } finally {
+    await session.close();
+  }
+}

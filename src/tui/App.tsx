@@ -1,0 +1,290 @@
+import { useCallback, useRef, type ReactNode } from 'react';
+import { Box, useApp, useInput, type Key } from 'ink';
+import { CHART_INTERVALS, parseCommand, type ChartInterval, type TuiCommand } from './commands.js';
+import { EventLog } from './event-log.js';
+import { describeError } from './format.js';
+import { FrameScheduler } from './frames.js';
+import { TuiContext, useSnapshot, useTerminalSize, useTui, type TuiContextValue } from './hooks.js';
+import { KeyRouter, useKeyState } from './keys.js';
+import { planLayout, type PanelId } from './layout.js';
+import type { TuiSource } from './source.js';
+import { themeFromEnv, type Theme } from './theme.js';
+import { AccountLine } from './panels/AccountLine.js';
+import { ACCOUNT_TABS, AccountTabs, type AccountTab } from './panels/AccountTabs.js';
+import { Balances } from './panels/Balances.js';
+import { Chart, type ChartMode } from './panels/Chart.js';
+import { CommandLine } from './panels/CommandLine.js';
+import { Fills } from './panels/Fills.js';
+import { Header } from './panels/Header.js';
+import { Help } from './panels/Help.js';
+import { LogLine, LogView } from './panels/Log.js';
+import { OpenOrders } from './panels/OpenOrders.js';
+import { OrderBook } from './panels/OrderBook.js';
+import { EMPTY_DRAFT, OrderEntry, placedText, type OrderDraft } from './panels/OrderEntry.js';
+import { Positions } from './panels/Positions.js';
+import { Trades } from './panels/Trades.js';
+import { WatchStrip } from './panels/WatchStrip.js';
+import { Watchlist } from './panels/Watchlist.js';
+import { humanPrice } from '../commands/trading-output.js';
+
+export interface TuiContextOptions {
+  theme?: Theme;
+  fps?: number;
+  wallNow?: () => number;
+}
+
+/** The context a TUI runs in: the source plus one frame timer and one event log for all panels. */
+export function createTuiContext(source: TuiSource, opts: TuiContextOptions = {}): TuiContextValue & { dispose(): void } {
+  const wallNow = opts.wallNow ?? Date.now;
+  const frames = new FrameScheduler({ fps: opts.fps ?? 30 });
+  const log = new EventLog(source, wallNow);
+  return {
+    source,
+    frames,
+    log,
+    keys: new KeyRouter(),
+    theme: opts.theme ?? themeFromEnv(),
+    wallNow,
+    dispose: () => {
+      frames.dispose();
+      log.close();
+    },
+  };
+}
+
+export function TuiRoot({ ctx, children }: { ctx: TuiContextValue; children: ReactNode }) {
+  return <TuiContext.Provider value={ctx}>{children}</TuiContext.Provider>;
+}
+
+const sameList = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+export interface AppProps {
+  /** Called once when the trader quits, before Ink unmounts. */
+  onQuit?: () => void;
+  initialLayout?: number;
+}
+
+const step = <T,>(list: readonly T[], v: T, by: number): T => list[(Math.max(0, list.indexOf(v)) + by + list.length) % list.length]!;
+
+/** The dashboard: header, panels in the chosen layout, the bottom line; all keys come in here. */
+export function App({ onQuit, initialLayout = 1 }: AppProps) {
+  const { source, log, keys } = useTui();
+  const { exit } = useApp();
+  const size = useTerminalSize();
+  const symbols = useSnapshot([], (s) => s.symbols(), { isEqual: sameList });
+  const [symbolState, setSymbol, symbolRef] = useKeyState<string | undefined>(undefined);
+  const symbol = symbolState !== undefined && symbols.includes(symbolState) ? symbolState : (symbols[0] ?? '');
+  const [layout, setLayout, layoutRef] = useKeyState(initialLayout);
+  const [focusState, setFocus, focusRef] = useKeyState<PanelId | undefined>(undefined);
+  const [interval, setChartInterval] = useKeyState<ChartInterval>('1m');
+  const [mode, setMode] = useKeyState<ChartMode>('candles');
+  const [tab, setTab] = useKeyState<AccountTab>('orders');
+  const [draft, setDraft, draftRef] = useKeyState<OrderDraft>(EMPTY_DRAFT);
+  const [help, setHelp, helpRef] = useKeyState(false);
+  const [cmdOpen, setCmdOpen, cmdRef] = useKeyState(false);
+  const quitArmed = useRef(false);
+  const history = useRef<string[]>([]);
+  const pendingCmd = useRef('');
+
+  const planFor = (layoutN: number, focusId: PanelId | undefined) =>
+    planLayout({ columns: size.columns, rows: size.rows - 1, layout: layoutN, symbols: symbols.length, focus: focusId });
+  const focusIn = (p: ReturnType<typeof planFor>, f: PanelId | undefined): PanelId | undefined => (f !== undefined && p.focusable.includes(f) ? f : p.focusable[0]);
+  const plan = planFor(layout, focusState);
+  const focus = focusIn(plan, focusState);
+  const venue = source.info.venue;
+  const currentSymbol = (): string => {
+    const s = symbolRef.current;
+    return s !== undefined && symbols.includes(s) ? s : (symbols[0] ?? '');
+  };
+
+  const quit = (): void => {
+    if (venue !== 'paper' && source.openOrders().length > 0 && !quitArmed.current) {
+      quitArmed.current = true;
+      log.add('warn', `orders are open on ${venue}: they stay on the exchange. Press q again to quit.`);
+      return;
+    }
+    onQuit?.();
+    exit();
+  };
+
+  const openEntry = (side: 'BUY' | 'SELL', preset?: Partial<OrderDraft>): void => {
+    const sym = currentSymbol();
+    const inst = source.instrument(sym);
+    const last = source.market(sym)?.lastTrade?.price;
+    setDraft((d) => ({ ...d, side, price: d.price || (last !== undefined && inst ? humanPrice(last, inst) : ''), ...preset }));
+    if (layoutRef.current !== 1 && layoutRef.current !== 3) setLayout(1);
+    setFocus('entry');
+  };
+
+  const moveSymbol = (delta: number): void => {
+    if (symbols.length > 0) setSymbol(step(symbols, currentSymbol(), delta));
+  };
+
+  const run = (c: TuiCommand): void => {
+    const fail = (err: unknown): void => log.add('error', `✗ ${describeError(err).text}`);
+    switch (c.kind) {
+      case 'order': {
+        const t = c.ticket;
+        if (venue !== 'paper') {
+          // Live venues: the order goes through the form's review step, never straight out.
+          if (symbols.includes(t.symbol)) setSymbol(t.symbol);
+          openEntry(t.side, { type: t.type === 'LIMIT_MAKER' ? 'LIMIT_MAKER' : t.limit ? 'LIMIT' : 'MARKET', qty: t.qty ?? '', price: t.limit ?? '', tif: (t.tif as OrderDraft['tif']) ?? 'GTC' });
+          log.add('info', `review the order in Order entry and press Enter to send it to ${venue}`);
+          return;
+        }
+        source.place(t).then((p) => {
+          const inst = source.instrument(p.order.symbol);
+          log.add('good', inst ? placedText(p, inst) : `✓ order ${p.order.orderId} ${p.order.status}`);
+        }, fail);
+        return;
+      }
+      case 'cancel': {
+        const o = source.openOrders().find((x) => x.orderId === c.orderId);
+        source.cancel(o?.symbol ?? currentSymbol(), c.orderId).then((x) => log.add('good', `✓ order ${x.orderId} ${x.status}`), fail);
+        return;
+      }
+      case 'cancelAll':
+        source.cancelAll(c.symbol).then((list) => log.add('good', `✓ canceled ${list.length} order${list.length === 1 ? '' : 's'}${c.symbol ? ` of ${c.symbol}` : ''}`), fail);
+        return;
+      case 'interval':
+        setChartInterval(c.interval);
+        return;
+      case 'symbol':
+        if (symbols.includes(c.symbol)) setSymbol(c.symbol);
+        else log.add('error', `✗ ${c.symbol} is not in this session's feed (${symbols.join(', ')}); start qtrade tui with --symbols to add it`);
+        return;
+      case 'layout':
+        setLayout(c.layout);
+        return;
+      case 'help':
+        setHelp(true);
+        return;
+      case 'quit':
+        quit();
+        return;
+    }
+  };
+
+  const submit = (text: string): void => {
+    setCmdOpen(false);
+    if (!text.trim()) return;
+    try {
+      run(parseCommand(text, { symbol: currentSymbol() }));
+    } catch (err) {
+      log.add('error', `✗ ${describeError(err).text}`);
+    }
+  };
+
+  // One input handler for the whole app (see keys.ts); it reads the latest state through refs.
+  const onKey = (input: string, key: Key): void => {
+    if (key.ctrl && input === 'c') return quit();
+    if (helpRef.current) return setHelp(false);
+    if (cmdRef.current) {
+      // Keys typed right behind the `/` arrive before the line is drawn: they are its first text.
+      if (!keys.dispatch('cmd', input, key) && /^[\x20-\x7e]+$/.test(input)) pendingCmd.current += input;
+      return;
+    }
+    const p = planFor(layoutRef.current, focusRef.current);
+    const f = focusIn(p, focusRef.current);
+    if (key.tab) {
+      const list = p.focusable;
+      if (list.length > 0) setFocus(step(list, f, key.shift ? -1 : 1));
+      return;
+    }
+    // The order form takes letters and digits while it has the focus; Tab leaves it.
+    if (f === 'entry') {
+      // In the compact layout the form is drawn only once focused; digits typed before go to the quantity.
+      if (!keys.dispatch('entry', input, key) && /^[0-9.]+$/.test(input)) setDraft((d) => ({ ...d, qty: d.qty + input }));
+      return;
+    }
+    if (input === 'q') return quit();
+    if (input === '?') return setHelp(true);
+    if (input === '/') {
+      pendingCmd.current = '';
+      return setCmdOpen(true);
+    }
+    if (input.length === 1 && input >= '1' && input <= '4') return setLayout(Number(input));
+    if (input === 'b') return openEntry('BUY');
+    if (input === 's') return openEntry('SELL');
+    if (input === 'i') return setChartInterval((i) => step(CHART_INTERVALS, i, 1));
+    keys.dispatch(f, input, key);
+  };
+  // Ink hands a chunk of several printable characters (a paste, keys sent together) over as one
+  // input; outside text fields each character is a key of its own.
+  const onInput = (input: string, key: Key): void => {
+    const textMode = (): boolean => cmdRef.current || focusIn(planFor(layoutRef.current, focusRef.current), focusRef.current) === 'entry';
+    if (input.length > 1 && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
+      for (let i = 0; i < input.length; i++) {
+        if (textMode()) return onKey(input.slice(i), key);
+        onKey(input[i]!, key);
+      }
+      return;
+    }
+    onKey(input, key);
+  };
+  const onKeyRef = useRef(onInput);
+  onKeyRef.current = onInput;
+  const stableOnKey = useCallback((input: string, key: Key) => onKeyRef.current(input, key), []);
+  useInput(stableOnKey);
+
+  const panel = (id: PanelId, width: number, height: number): ReactNode => {
+    const f = focus === id && !help && !cmdOpen;
+    switch (id) {
+      case 'watch':
+        return <Watchlist key={id} width={width} height={height} focused={f} symbol={symbol} onMove={moveSymbol} />;
+      case 'chart':
+        return (
+          <Chart
+            key={id}
+            width={width}
+            height={height}
+            focused={f}
+            symbol={symbol}
+            interval={interval}
+            mode={mode}
+            onIntervalStep={(d) => setChartInterval((i) => step(CHART_INTERVALS, i, d))}
+            onToggleMode={() => setMode((m) => (m === 'candles' ? 'line' : 'candles'))}
+          />
+        );
+      case 'book':
+        return <OrderBook key={id} width={width} height={height} focused={f} symbol={symbol} />;
+      case 'trades':
+        return <Trades key={id} width={width} height={height} focused={f} symbol={symbol} />;
+      case 'entry':
+        return <OrderEntry key={id} width={width} height={height} focused={f} symbol={symbol} draft={draft} draftRef={draftRef} onDraft={setDraft} />;
+      case 'account':
+        return <AccountTabs key={id} width={width} height={height} focused={f} tab={tab} onTabStep={(d) => setTab((t) => step(ACCOUNT_TABS, t, d))} />;
+      case 'orders':
+        return <OpenOrders key={id} width={width} height={height} focused={f} />;
+      case 'fills':
+        return <Fills key={id} width={width} height={height} focused={f} />;
+      case 'positions':
+        return <Positions key={id} width={width} height={height} focused={f} />;
+      case 'balances':
+        return <Balances key={id} width={width} height={height} focused={f} />;
+      case 'log':
+        return <LogView key={id} width={width} height={height} focused={f} />;
+    }
+  };
+
+  const C = Math.max(40, size.columns);
+  return (
+    <Box flexDirection="column" width={C} height={Math.max(12, size.rows - 1)}>
+      <Header width={C} />
+      {plan.strip && <WatchStrip width={C} focused={focus === 'watch' && !help && !cmdOpen} symbol={symbol} onMove={moveSymbol} />}
+      {help ? (
+        <Help width={C} height={plan.bodyHeight} />
+      ) : (
+        <Box height={plan.bodyHeight} flexShrink={0}>
+          {plan.columns.map((col, i) => (
+            <Box key={i} flexDirection="column" width={col.width} flexShrink={0}>
+              {col.panels.map((p) => panel(p.id, col.width, p.height))}
+            </Box>
+          ))}
+        </Box>
+      )}
+      {plan.accountLine && <AccountLine width={C} hint="Tab: next panel" />}
+      {cmdOpen ? <CommandLine width={C} history={history.current} initial={pendingCmd.current} onSubmit={submit} onCancel={() => setCmdOpen(false)} /> : <LogLine width={C} />}
+    </Box>
+  );
+}

@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrameScheduler } from './frames.js';
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let frames: FrameScheduler | undefined;
+afterEach(() => frames?.dispose());
+
+describe('FrameScheduler', () => {
+  it('runs a burst of requests as one frame, each callback once', async () => {
+    frames = new FrameScheduler({ fps: 30 });
+    let a = 0;
+    let b = 0;
+    const fa = () => a++;
+    const fb = () => b++;
+    for (let i = 0; i < 100; i++) {
+      frames.request(fa);
+      frames.request(fb);
+    }
+    await wait(120);
+    expect([a, b, frames.frames]).toEqual([1, 1, 1]);
+  });
+
+  it('never runs two frames closer than 1/fps apart, whatever the request rate', () => {
+    // A virtual clock and timer: requests every 2 ms for one second.
+    let t = 0;
+    let pending: { at: number; fn: () => void } | undefined;
+    frames = new FrameScheduler({
+      fps: 30,
+      now: () => t,
+      setTimer: (fn, ms) => ((pending = { at: t + ms, fn }), {}),
+      clearTimer: () => (pending = undefined),
+    });
+    const runs: number[] = [];
+    const cb = () => runs.push(t);
+    for (t = 0; t <= 1000; t += 2) {
+      if (pending && pending.at <= t) {
+        const p = pending;
+        pending = undefined;
+        p.fn();
+      }
+      frames.request(cb);
+    }
+    expect(runs.length).toBeGreaterThanOrEqual(28);
+    expect(runs.length).toBeLessThanOrEqual(31);
+    for (let i = 1; i < runs.length; i++) expect(runs[i]! - runs[i - 1]!).toBeGreaterThanOrEqual(1000 / 30 - 1);
+  });
+
+  it('wakes a delayed request no earlier than asked, and cancel drops it', () => {
+    let t = 0;
+    frames = new FrameScheduler({ fps: 30, now: () => t });
+    const seen: string[] = [];
+    const later = () => seen.push('later');
+    const dropped = () => seen.push('dropped');
+    frames.request(later, 500);
+    frames.request(dropped);
+    frames.cancel(dropped);
+    t = 100;
+    frames.flush();
+    expect(seen).toEqual([]);
+    t = 500;
+    frames.flush();
+    expect(seen).toEqual(['later']);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Where the panels go, as a pure function of the terminal size, the chosen layout and the focus.
+ * Rows of columns of stacked panels with exact sizes, so every panel knows its width and height
+ * (titles in borders, chart columns, book depth). Panels that come later (AI, strategies,
+ * system) are new ids placed here; nothing else changes.
+ */
+
+export type PanelId = 'watch' | 'chart' | 'book' | 'trades' | 'entry' | 'account' | 'orders' | 'fills' | 'positions' | 'balances' | 'log';
+
+export interface PlacedPanel {
+  id: PanelId;
+  height: number;
+}
+
+export interface LayoutColumn {
+  width: number;
+  panels: PlacedPanel[];
+}
+
+export interface LayoutPlan {
+  /** 'full' and 'compact' are layout 1 at large and small sizes. */
+  name: 'full' | 'compact' | 'market' | 'account' | 'log';
+  /** The one-line watchlist under the header (compact). */
+  strip: boolean;
+  /** The one-line account summary above the bottom line (compact). */
+  accountLine: boolean;
+  /** Height of the panel area. */
+  bodyHeight: number;
+  columns: LayoutColumn[];
+  /** Panels that take keys, in Tab order ('watch' is the strip in compact). */
+  focusable: PanelId[];
+}
+
+export const LAYOUT_NAMES = ['dashboard', 'market', 'account', 'log'] as const;
+
+/** The full dashboard needs about this much room; below it layout 1 is the compact one. */
+export const FULL_MIN = { columns: 140, rows: 40 };
+
+export interface LayoutInput {
+  columns: number;
+  /** Rows the app may use (the terminal's rows less one, so Ink never clears the screen). */
+  rows: number;
+  /** 1-4. */
+  layout: number;
+  symbols: number;
+  focus: PanelId | undefined;
+}
+
+const clamp = (v: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, v));
+
+function stack(width: number, ...panels: Array<[PanelId, number]>): LayoutColumn {
+  return { width, panels: panels.map(([id, height]) => ({ id, height: Math.max(3, height) })) };
+}
+
+export function planLayout(inp: LayoutInput): LayoutPlan {
+  const C = Math.max(40, inp.columns);
+  const R = Math.max(12, inp.rows);
+  const side = C >= 120 ? 32 : clamp(Math.floor(C * 0.36), 24, 34);
+
+  if (inp.layout === 2) {
+    const B = R - 2;
+    const wl = clamp(inp.symbols + 2, 4, Math.floor(B / 3));
+    return {
+      name: 'market',
+      strip: false,
+      accountLine: false,
+      bodyHeight: B,
+      columns: [stack(side, ['watch', wl], ['trades', B - wl]), stack(C - 2 * side, ['chart', B]), stack(side, ['book', B])],
+      focusable: ['watch', 'chart'],
+    };
+  }
+  if (inp.layout === 3) {
+    const B = R - 2;
+    const right = Math.max(side, 36);
+    const entry = clamp(9, 7, B - 6);
+    const pos = Math.floor((B - entry) / 2);
+    return {
+      name: 'account',
+      strip: false,
+      accountLine: false,
+      bodyHeight: B,
+      columns: [stack(C - right, ['orders', Math.ceil(B / 2)], ['fills', Math.floor(B / 2)]), stack(right, ['entry', entry], ['positions', pos], ['balances', B - entry - pos])],
+      focusable: ['orders', 'entry'],
+    };
+  }
+  if (inp.layout === 4) {
+    const B = R - 2;
+    return { name: 'log', strip: false, accountLine: false, bodyHeight: B, columns: [stack(C, ['log', B])], focusable: [] };
+  }
+
+  if (C >= FULL_MIN.columns && R >= FULL_MIN.rows - 1) {
+    const B = R - 2;
+    const wl = clamp(inp.symbols + 2, 5, Math.floor(B / 3));
+    const chart = Math.round(B * 0.62);
+    const entry = 10;
+    return {
+      name: 'full',
+      strip: false,
+      accountLine: false,
+      bodyHeight: B,
+      columns: [
+        stack(side, ['watch', wl], ['trades', B - wl]),
+        stack(C - 2 * side, ['chart', chart], ['account', B - chart]),
+        stack(side, ['book', B - entry], ['entry', entry]),
+      ],
+      focusable: ['watch', 'chart', 'account', 'entry'],
+    };
+  }
+
+  // Compact: the chart and one side panel; the account takes the chart's place while focused and
+  // the order form the book's.
+  const B = R - 4;
+  const left: PanelId = inp.focus === 'account' ? 'account' : 'chart';
+  const right: PanelId = inp.focus === 'entry' ? 'entry' : 'book';
+  return {
+    name: 'compact',
+    strip: true,
+    accountLine: true,
+    bodyHeight: B,
+    columns: [stack(C - side, [left, B]), stack(side, [right, B])],
+    focusable: ['watch', 'chart', 'entry', 'account'],
+  };
+}

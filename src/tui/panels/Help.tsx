@@ -1,0 +1,52 @@
+import { Box, Text } from 'ink';
+import { COMMAND_HELP } from '../commands.js';
+import { useTui } from '../hooks.js';
+import { toneColor } from '../theme.js';
+import { Panel } from './Panel.js';
+
+const KEYS: Array<[string, string]> = [
+  ['Tab / Shift-Tab', 'next / previous panel (the focused one has a double border and takes the keys)'],
+  ['↑ ↓', 'select (symbol in the watchlist, order in open orders, field in order entry)'],
+  ['← →', 'chart interval · account tab · order entry choice'],
+  ['1 2 3 4', 'layouts: dashboard · market · account · log'],
+  ['b / s', 'order entry, buying / selling the selected symbol'],
+  ['Enter', 'order entry: place (review first on testnet and mainnet)'],
+  ['c', 'open orders: cancel the selected order'],
+  ['i', 'next chart interval (1m 5m 15m 1h 4h 1d)'],
+  ['l', 'chart: candles / line'],
+  ['/', 'command line'],
+  ['?', 'this help (any key closes it)'],
+  ['q  Ctrl-C', 'quit'],
+];
+
+/** The key and command reference. */
+export function Help({ width, height }: { width: number; height: number }) {
+  const { theme } = useTui();
+  const keyW = Math.max(...KEYS.map(([k]) => k.length)) + 2;
+  return (
+    <Panel title="Help" width={width} height={height} focused hint="any key closes">
+      <Box flexDirection="column">
+        {KEYS.map(([k, v]) => (
+          <Text key={k} wrap="truncate">
+            <Text color={toneColor(theme, 'accent')} bold>
+              {k.padEnd(keyW)}
+            </Text>
+            {v}
+          </Text>
+        ))}
+        <Text> </Text>
+        <Text bold>Commands (after /)</Text>
+        {COMMAND_HELP.map((line) => (
+          <Text key={line} wrap="truncate">
+            {'  '}
+            {line}
+          </Text>
+        ))}
+        <Text> </Text>
+        <Text color={toneColor(theme, 'muted')} wrap="truncate">
+          Prices and sizes are exact at the symbol&apos;s tick and step. NO_COLOR=1 turns colour off (▲/▼ mark ticks).
+        </Text>
+      </Box>
+    </Panel>
+  );
+}
