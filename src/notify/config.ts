@@ -1,0 +1,29 @@
+import type { Settings } from '../config/resolve.js';
+import { WEBHOOK_FORMATS, type WebhookFormat } from './payload.js';
+
+/** Where notifications go, from the alerts.* and telegram.* settings. Secrets stay in here, unprinted. */
+export interface NotifyConfig {
+  webhook: { url: string; secret: string | undefined; format: WebhookFormat } | undefined;
+  telegram: { token: string; chatId: string; apiUrl: string } | undefined;
+  bell: boolean;
+}
+
+export function notifyConfig(settings: Settings): NotifyConfig {
+  const url = settings.string('alerts.webhookUrl');
+  const format = (settings.string('alerts.format') ?? 'json') as WebhookFormat;
+  const token = settings.string('telegram.botToken');
+  const chatId = settings.string('telegram.chatId');
+  return {
+    webhook: url ? { url, secret: settings.string('alerts.webhookSecret') || undefined, format: WEBHOOK_FORMATS.includes(format) ? format : 'json' } : undefined,
+    telegram: token && chatId ? { token, chatId, apiUrl: settings.string('telegram.apiUrl') ?? 'https://api.telegram.org' } : undefined,
+    bell: settings.resolve('alerts.bell').value !== false,
+  };
+}
+
+/** What is configured, for messages: never a secret, a token or a webhook path. */
+export function describeNotify(c: NotifyConfig): string {
+  const parts: string[] = [];
+  if (c.webhook) parts.push(`webhook ${new URL(c.webhook.url).origin} (${c.webhook.format}${c.webhook.secret ? ', signed' : ', unsigned'})`);
+  if (c.telegram) parts.push(`telegram chat ${c.telegram.chatId}`);
+  return parts.length ? parts.join(', ') : 'no webhook or Telegram configured';
+}

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startFakeTelegram, type FakeTelegram } from '../helpers/fake-telegram.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+
+/** Alerts in the daemon: its REST routes, firing on its live feed, delivery, the chat commands, the CLI through it. */
+
+const SECRET = 'whsec_daemon_test_51c0';
+const T0 = Date.UTC(2024, 7, 8, 12, 0, 0);
+let d: TestDaemon;
+let rx: WebhookReceiver;
+let tg: FakeTelegram;
+
+beforeAll(async () => {
+  rx = await startWebhookReceiver({ secret: SECRET });
+  tg = await startFakeTelegram();
+  d = await startTestDaemon({
+    logLevel: 'info',
+    alerts: { webhook: { url: rx.url, secret: SECRET, format: 'json' }, telegram: { token: tg.token, chatId: '4242', apiUrl: tg.apiUrl }, bell: false },
+  });
+});
+afterAll(async () => {
+  await d?.close();
+  await rx?.close();
+  await tg?.close();
+});
+
+async function api<T = Record<string, unknown>>(method: string, p: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${d.url}${p}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+  return { status: res.status, json: (await res.json()) as T };
+}
+
+describe('alerts in the daemon', () => {
+  it('adds over the API, fires on the live feed, delivers to the webhook and Telegram, answers chat commands, removes', async () => {
+    const bad = await api<{ code: number; msg: string }>('POST', '/api/qtrade/alerts', { symbol: 'BTCUSDT', condition: 'price >> 61000' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.msg).toContain('bad condition: expected a price in USDT, e.g. 70000, not ">" at column 8\n  price >> 61000\n         ^');
+    const unknownField = await api('POST', '/api/qtrade/alerts', { symbol: 'BTCUSDT', condition: 'price > 1', repeat: true });
+    expect(unknownField.status).toBe(400);
+
+    const add = await api<{ id: string; status: string }>('POST', '/api/qtrade/alerts', { symbol: 'btcusdt', condition: 'price crosses above 61000', untilCancelled: true, notify: 'tui,webhook,telegram' });
+    expect(add.status).toBe(200);
+    expect(add.json).toMatchObject({ id: 'a1', symbol: 'BTCUSDT', status: 'active', mode: 'until-cancelled', notify: ['tui', 'webhook', 'telegram'] });
+
+    d.trade({ id: 1, time: T0, price: '60999.00' });
+    d.trade({ id: 2, time: T0 + 1000, price: '61000.01' });
+    d.trade({ id: 3, time: T0 + 2000, price: '61002.00' }); // still above: no second firing
+    await rx.waitFor(1);
+    await tg.waitForSent(1);
+    expect(rx.received[0]!.verified).toBe(true);
+    expect(rx.received[0]!.json).toMatchObject({ id: 'a1.1', alertId: 'a1', time: T0 + 1000, message: 'BTCUSDT price crosses above 61000: price 61000.01' });
+    expect(tg.sent[0]).toEqual({ chat_id: '4242', text: 'qtrade alert a1: BTCUSDT price crosses above 61000: price 61000.01\n2024-08-08 12:00:01.000 UTC' });
+
+    const one = await api<{ fired: number; history: Array<{ id: string; time: number }> }>('GET', '/api/qtrade/alerts?id=a1');
+    expect(one.json.fired).toBe(1);
+    expect(one.json.history.map((h) => [h.id, h.time])).toEqual([['a1.1', T0 + 1000]]);
+
+    // The chat: read-only answers for the configured chat only.
+    tg.pushMessage(4242, '/balance');
+    tg.pushMessage(777, '/balance');
+    tg.pushMessage(4242, '/sell BTCUSDT 1');
+    await tg.waitForSent(3, 15_000);
+    expect(tg.sent.slice(1).map((m) => m.text)).toEqual(['USDT free 10000.00000000 locked 0.00000000', expect.stringMatching(/^\/sell refused: trading commands are not accepted from chat/)]);
+
+    // The CLI talks to the daemon (daemon.json in the data dir).
+    const cli = await runCli(['--data-dir', d.dataDir, 'alert', 'list', '--json'], { env: { QTRADE_CONNECT: undefined } });
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject([{ id: 'a1', fired: 1, lastFiredAt: T0 + 1000 }]);
+    const hist = await runCli(['--data-dir', d.dataDir, 'alert', 'history', '--json'], { env: { QTRADE_CONNECT: undefined } });
+    expect(JSON.parse(hist.stdout)).toMatchObject([{ id: 'a1.1' }]);
+
+    const del = await api('DELETE', '/api/qtrade/alerts?id=a1');
+    expect(del.status).toBe(200);
+    expect((await api<unknown[]>('GET', '/api/qtrade/alerts')).json).toEqual([]);
+    expect((await api('DELETE', '/api/qtrade/alerts?id=a1')).status).toBe(404);
+    d.trade({ id: 4, time: T0 + 3000, price: '60000.00' });
+    d.trade({ id: 5, time: T0 + 4000, price: '61500.00' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rx.received).toHaveLength(1);
+
+    const logs = d.logs.join('\n');
+    expect(logs).toContain('alert a1.1: BTCUSDT price crosses above 61000: price 61000.01');
+    expect(logs).not.toContain(SECRET);
+    expect(logs).not.toContain(tg.token);
+  }, 60_000);
+});
