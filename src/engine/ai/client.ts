@@ -204,11 +204,7 @@ export class AiClient implements ChatModel {
       req.signal?.removeEventListener('abort', onAbort);
     }
     turn.toolCalls = calls.map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.arguments }));
-    if (turn.finishReason === '') {
-      throw new VenueError('AI_STREAM_CUT', `the answer from ${this.cfg.baseUrl} ended before the model finished it`, {
-        hint: 'the connection dropped mid-answer; ask again',
-      });
-    }
+    if (turn.finishReason === '') throw this.cut();
     if (turn.finishReason === 'insufficient_system_resource') {
       throw new VenueError('AI_OVERLOADED', `${this.cfg.baseUrl} stopped the answer: insufficient system resources`, { hint: 'DeepSeek is overloaded; ask again later' });
     }
@@ -239,6 +235,10 @@ export class AiClient implements ChatModel {
       }
       if (choice.finish_reason) turn.finishReason = choice.finish_reason;
     }
+  }
+
+  private cut(): VenueError {
+    return new VenueError('AI_STREAM_CUT', `the answer from ${this.cfg.baseUrl} broke off before the model finished it`, { hint: 'the connection dropped mid-answer; ask again' });
   }
 
   private timeout(): VenueError {
@@ -284,6 +284,8 @@ export class AiClient implements ChatModel {
       }
       return new VenueError('AI_ERROR', `${at} answered with an error${status ? ` (HTTP ${status})` : ''}: ${detail}`, { ...(status ? { status } : {}) });
     }
+    // undici ends a body whose connection broke mid-stream with TypeError('terminated').
+    if (err instanceof TypeError && /terminated|socket/i.test(err.message)) return this.cut();
     return new VenueError('AI_BAD_STREAM', `the answer from ${at} could not be read: ${this.scrub(err instanceof Error ? err.message : String(err))}`, {
       hint: 'is ai.baseUrl an OpenAI-compatible chat completions API?',
     });

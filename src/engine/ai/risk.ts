@@ -2,8 +2,7 @@ import { INTERVAL_MS } from '../candles/intervals.js';
 import type { Candle, Interval } from '../candles/types.js';
 import { formatFixed, pow10n } from '../fixed.js';
 import type { Instrument } from '../market/types.js';
-import { formatAmount } from '../orders/amounts.js';
-import { notional, scalesOf } from '../orders/amounts.js';
+import { formatAmount, notional, scalesOf } from '../orders/amounts.js';
 import type { Amount, Balance, Order } from '../orders/types.js';
 import type { RiskStatus } from '../risk/engine.js';
 import { formatLimitValue, type LimitSet, type RiskLimits } from '../risk/limits.js';
@@ -23,7 +22,6 @@ import type { EngineView } from './view.js';
  * scenario gains. 95 % needs at least 20 scenarios, 99 % at least 100.
  */
 
-const AMOUNT_ONE = pow10n(16);
 const YEAR_MS = 365 * 86_400_000;
 export const VAR_MIN_OBSERVATIONS = { '95': 20, '99': 100 } as const;
 
@@ -115,6 +113,8 @@ export interface RiskInput {
   candles: ReadonlyMap<string, ReadonlyMap<Interval, readonly Candle[]>>;
   status: RiskStatus;
   limits: RiskLimits;
+  /** Where the candles came from, e.g. "BTCUSDT 1h: store" (reported with the figures). */
+  sources?: string[];
 }
 
 /** a / b rounded half away from zero. */
@@ -205,7 +205,7 @@ function limitFor(limits: RiskLimits, symbol: string, key: keyof LimitSet): { va
 
 /** The assessment from gathered inputs (pure; see assessRisk for gathering them from a view). */
 export function computeRisk(input: RiskInput): RiskAssessment {
-  const notes: string[] = [];
+  const notes: string[] = input.sources && input.sources.length > 0 ? [`candles: ${input.sources.join('; ')}`] : [];
   const quote = input.quote.toUpperCase();
   let cash = 0n;
   const held: Array<{ asset: string; qty: Amount; inst?: Instrument; value?: Amount; mark?: number; why?: string }> = [];
@@ -301,7 +301,7 @@ export function computeRisk(input: RiskInput): RiskAssessment {
   const maxOpen = input.limits.global.maxOpenOrders;
   if (maxOpen !== undefined) {
     const n = BigInt(input.openOrders.length);
-    checks.push({ rule: 'maxOpenOrders', scope: 'global', limit: String(maxOpen), current: String(n), utilizationPct: pct(n * AMOUNT_ONE, BigInt(maxOpen) * AMOUNT_ONE, 2) });
+    checks.push({ rule: 'maxOpenOrders', scope: 'global', limit: String(maxOpen), current: String(n), utilizationPct: pct(n, BigInt(maxOpen), 2) });
   }
   const set: Array<{ scope: string; key: string; value: string }> = [];
   for (const [scope, ls] of [['global', input.limits.global] as const, ...Object.entries(input.limits.symbols)]) {
@@ -358,16 +358,20 @@ export async function assessRisk(view: EngineView, opts: AssessOptions = {}): Pr
   const marks = new Map<string, number>();
   const candles = new Map<string, Map<Interval, Candle[]>>();
   const lookback = { ...DEFAULT_LOOKBACK, ...(opts.lookback ?? {}) };
+  const sources: string[] = [];
   for (const s of symbols) {
     const perInterval = new Map<Interval, Candle[]>();
     for (const [interval, n] of Object.entries(lookback) as Array<[Interval, number]>) {
       const set = await view.candles(s, interval, n + 1).catch(() => undefined);
-      if (set && set.candles.length > 0) perInterval.set(interval, set.candles);
+      if (set && set.candles.length > 0) {
+        perInterval.set(interval, set.candles);
+        sources.push(`${s} ${interval}: ${set.candles.length} from ${set.source}`);
+      }
     }
     candles.set(s, perInterval);
     const t = await view.ticker(s).catch(() => undefined);
     const last = t?.lastPrice ?? [...perInterval.values()].flatMap((c) => c.slice(-1)).sort((a, b) => b.closeTime - a.closeTime)[0]?.close;
     if (last !== undefined) marks.set(s, last);
   }
-  return computeRisk({ quote, time: view.now(), balances, positions, openOrders, instrument: instOf, marks, candles, status: risk.status, limits: risk.limits });
+  return computeRisk({ quote, time: view.now(), balances, positions, openOrders, instrument: instOf, marks, candles, status: risk.status, limits: risk.limits, sources });
 }

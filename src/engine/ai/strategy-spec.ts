@@ -80,7 +80,18 @@ const OPTIONS: Record<IndicatorSpec['type'], Record<string, { min: number; max: 
 const MAX_CONDITIONS = 16;
 const MAX_INDICATORS = 16;
 
-/** The JSON schema the model is given for `spec` (validateSpec is the authority). */
+const CONDITION_SCHEMA = {
+  type: 'object',
+  required: ['left', 'op', 'right'],
+  properties: { left: { type: ['number', 'string'] }, op: { type: 'string', enum: [...OPS] }, right: { type: ['number', 'string'] } },
+};
+const RULES_SCHEMA = {
+  type: 'object',
+  description: 'all: every condition holds; any: at least one holds',
+  properties: { all: { type: 'array', items: CONDITION_SCHEMA }, any: { type: 'array', items: CONDITION_SCHEMA } },
+};
+
+/** The JSON schema the model is given for `spec` (validateSpec is the authority). Self-contained: no $ref. */
 export const STRATEGY_SPEC_SCHEMA: Record<string, unknown> = {
   type: 'object',
   description:
@@ -96,8 +107,8 @@ export const STRATEGY_SPEC_SCHEMA: Record<string, unknown> = {
       description: 'name → {type, options}: sma/ema/wma {period}, rsi/atr {period?}, macd {fast?, slow?, signal?}, bollinger {period?, k?}, stochastic {kPeriod?, kSmoothing?, dPeriod?}, vwap {}, obv {}',
       additionalProperties: { type: 'object', required: ['type'], properties: { type: { type: 'string', enum: Object.keys(OPTIONS) } } },
     },
-    entry: { $ref: '#/$defs/rules' },
-    exit: { $ref: '#/$defs/rules' },
+    entry: RULES_SCHEMA,
+    exit: RULES_SCHEMA,
     sizing: {
       type: 'object',
       required: ['type', 'value'],
@@ -105,18 +116,6 @@ export const STRATEGY_SPEC_SCHEMA: Record<string, unknown> = {
     },
     stopLossPct: { type: 'number', description: 'exit when the low falls this many % below the average entry' },
     takeProfitPct: { type: 'number', description: 'exit when the high rises this many % above the average entry' },
-  },
-  $defs: {
-    rules: {
-      type: 'object',
-      description: 'all: every condition holds; any: at least one holds',
-      properties: { all: { type: 'array', items: { $ref: '#/$defs/condition' } }, any: { type: 'array', items: { $ref: '#/$defs/condition' } } },
-    },
-    condition: {
-      type: 'object',
-      required: ['left', 'op', 'right'],
-      properties: { left: { type: ['number', 'string'] }, op: { type: 'string', enum: [...OPS] }, right: { type: ['number', 'string'] } },
-    },
   },
 };
 

@@ -5,6 +5,8 @@ import { formatFixed } from '../fixed.js';
 import type { Instrument } from '../market/types.js';
 import { formatAmount } from '../orders/amounts.js';
 import { bundledMarket } from '../orders/bundled-filters.js';
+import { checkFilters } from '../orders/filters.js';
+import { OrderRejectedError } from '../orders/rejections.js';
 import { parseBalanceSpec } from '../orders/service.js';
 import type { Amount } from '../orders/types.js';
 import type { StrategyDefinition } from '../strategy/api.js';
@@ -34,6 +36,12 @@ export interface ToolContext {
   /** Who asks ('ask', 'chat', 'daemon', 'tui'), stamped on proposals. */
   source: string;
   model?: string;
+  /**
+   * Time proposals are stamped with and expire by (ms). A proposal waits for a person, so its
+   * window runs on the clock of whoever approves it: the caller's local clock, as cancels and
+   * halts carry (default: the view's exchange time).
+   */
+  decisionClock?: () => number;
 }
 
 /** A strategy spec the model had backtested, with its result. */
@@ -482,10 +490,23 @@ const TOOLS: ToolDef[] = [
       if (type !== undefined) order.type = type.toUpperCase();
       if (tif !== undefined) order.tif = tif.toUpperCase();
       if ((order.qty === undefined) === (order.quoteQty === undefined)) throw new ArgError('give exactly one of "qty" and "quoteQty"');
-      // The order parser of `qtrade order`: the same refusals (precision, type, tick) as at approval.
-      orderRequestFromText(inst, order);
+      // The order parser of `qtrade order` and Binance's filters: a proposal that approval would
+      // refuse for its form (precision, tick, lot size, notional) is refused now, to the model.
+      const req = orderRequestFromText(inst, order);
+      const filters = bundledMarket().filters.get(inst.symbol);
+      if (filters) {
+        const open = await ctx.view.openOrders(inst.symbol);
+        const last = await ctx.view.ticker(inst.symbol).then((t) => t.lastPrice, () => undefined);
+        const rejection = checkFilters(
+          filters,
+          inst,
+          { side: req.side, type: req.type, qty: req.qty, quoteOrderQty: req.quoteOrderQty, price: req.price, stopPrice: req.stopPrice },
+          { openOrders: open.length, openAlgoOrders: open.filter((o) => o.stopPrice !== 0).length, refPrice: () => (last === undefined ? undefined : { num: BigInt(last), den: 1n }) },
+        );
+        if (rejection) throw new OrderRejectedError(rejection);
+      }
       if (!ctx.proposals) throw new UsageError('proposals cannot be recorded here', { hint: 'tell the user the order to place with `qtrade order`' });
-      const proposal = await ctx.proposals.create({ order, rationale, source: ctx.source, ...(ctx.model ? { model: ctx.model } : {}) }, ctx.view.now());
+      const proposal = await ctx.proposals.create({ order, rationale, source: ctx.source, ...(ctx.model ? { model: ctx.model } : {}) }, ctx.decisionClock ? ctx.decisionClock() : ctx.view.now());
       return {
         summary: `proposal ${proposal.id}: ${describeOrder(order)} (pending)`,
         proposal,

@@ -1,0 +1,140 @@
+import type { ServerResponse } from 'node:http';
+import { Settings } from '../../config/resolve.js';
+import { Assistant, type AssistantAnswer } from '../../engine/ai/assistant.js';
+import { AiClient } from '../../engine/ai/client.js';
+import { aiConfigFrom, type AiConfig } from '../../engine/ai/config.js';
+import { costOf } from '../../engine/ai/pricing.js';
+import { ProposalBook } from '../../engine/ai/proposals.js';
+import { createToolBox } from '../../engine/ai/tools.js';
+import { nodeEngineView } from '../../engine/ai/view.js';
+import { QtradeError } from '../../engine/errors.js';
+import { jsonText } from '../http.js';
+import { ApiError, ApiErrors, type DaemonContext, type Route } from '../types.js';
+
+/**
+ * POST /api/qtrade/ai: one question to the assistant over the daemon's live node. The answer
+ * streams as NDJSON, one event per line — {type: reasoning|text, delta}, {type: tool_call|
+ * tool_result, …}, then {type: done, answer, usage, cost, proposals, strategies} or {type: error,
+ * code, message}. Scope `read`: the tools read the engine and at most record pending proposals,
+ * which only a `trade` caller can turn into orders. A client that hangs up cancels the answer.
+ */
+
+const MAX_PROMPT = 8_000;
+const MAX_HISTORY = 40;
+
+export interface AiRouteOptions {
+  /** The ai.* configuration (default: the settings from the environment and the config file). */
+  config?: (overrides: { model?: string; thinking?: boolean }) => AiConfig;
+}
+
+function body(json: unknown): Record<string, unknown> {
+  if (json === undefined) throw new ApiError(400, -1102, 'Send a JSON object body (Content-Type: application/json) with at least {"prompt": "..."}.');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw ApiErrors.badParam('body', 'expected a JSON object');
+  const b = json as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (!['prompt', 'model', 'tools', 'thinking', 'history'].includes(k)) throw ApiErrors.badParam(k, 'not a field of this request (fields: prompt, model, tools, thinking, history)');
+  return b;
+}
+
+function history(v: unknown): Array<{ role: 'user' | 'assistant'; content: string }> {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > MAX_HISTORY) throw ApiErrors.badParam('history', `expected at most ${MAX_HISTORY} {role: "user"|"assistant", content} turns`);
+  return v.map((t, i) => {
+    const o = t as { role?: unknown; content?: unknown };
+    if (typeof t !== 'object' || t === null || (o.role !== 'user' && o.role !== 'assistant') || typeof o.content !== 'string' || o.content.length > MAX_PROMPT) {
+      throw ApiErrors.badParam(`history[${i}]`, `expected {role: "user"|"assistant", content: a string of at most ${MAX_PROMPT} characters}`);
+    }
+    return { role: o.role, content: o.content };
+  });
+}
+
+function flag(b: Record<string, unknown>, name: string): boolean | undefined {
+  const v = b[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw ApiErrors.badParam(name, 'expected true or false');
+  return v;
+}
+
+function doneEvent(a: AssistantAnswer, config: AiConfig, at: number): Record<string, unknown> {
+  const cost = a.usage ? costOf(a.usage, config.model, config.prices, at) : undefined;
+  return {
+    type: 'done',
+    answer: a.text,
+    reasoning: a.reasoning || null,
+    model: a.model,
+    finishReason: a.finishReason,
+    calls: a.calls,
+    usage: a.usage ?? null,
+    cost: cost ? { usd: cost.usd, tier: cost.tier, source: cost.source, asOf: cost.asOf, assumedCacheMiss: cost.assumedCacheMiss } : null,
+    toolCalls: a.toolCalls,
+    proposals: a.proposals,
+    strategies: a.strategies,
+  };
+}
+
+export function qtradeAiRoutes(ctx: DaemonContext, opts: AiRouteOptions = {}): Route[] {
+  const configOf =
+    opts.config ??
+    ((over: { model?: string; thinking?: boolean }) => {
+      const settings = new Settings();
+      return aiConfigFrom((k) => settings.string(k), over);
+    });
+  return [
+    {
+      method: 'POST',
+      path: '/api/qtrade/ai',
+      scope: 'read',
+      summary: 'Ask the assistant (JSON {prompt, model?, tools?, thinking?, history?}); the answer streams as NDJSON events ending with {type: "done"} or {type: "error"}',
+      async handle(req) {
+        const b = body(req.json);
+        const prompt = b.prompt;
+        if (typeof prompt !== 'string' || prompt.trim() === '') throw ApiErrors.mandatory('prompt');
+        if (prompt.length > MAX_PROMPT) throw ApiErrors.badParam('prompt', `at most ${MAX_PROMPT} characters`);
+        const model = b.model;
+        if (model !== undefined && (typeof model !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/.test(model))) throw ApiErrors.badParam('model', 'expected a model name such as deepseek-flash');
+        const tools = flag(b, 'tools') ?? true;
+        const thinking = flag(b, 'thinking');
+        const turns = history(b.history);
+        let config: AiConfig;
+        let client: AiClient;
+        try {
+          config = configOf({ ...(typeof model === 'string' ? { model } : {}), ...(thinking !== undefined ? { thinking } : {}) });
+          client = new AiClient(config);
+        } catch (err) {
+          if (err instanceof QtradeError) throw ApiErrors.unavailable(`the daemon's assistant is not configured: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+          throw err;
+        }
+        const toolBox = tools
+          ? createToolBox({ view: nodeEngineView(ctx.node, { fallbackNow: ctx.wallNow }), proposals: await ProposalBook.open(ctx.node.store), source: 'daemon', model: config.model, decisionClock: ctx.wallNow })
+          : undefined;
+        const assistant = new Assistant({ model: client, ...(toolBox ? { tools: toolBox } : {}) });
+        assistant.addHistory(turns);
+        return { stream: (res) => answer(ctx, res, assistant, prompt, config, req.principal.name ?? req.principal.kind) };
+      },
+    },
+  ];
+}
+
+async function answer(ctx: DaemonContext, res: ServerResponse, assistant: Assistant, prompt: string, config: AiConfig, who: string): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+  const ctl = new AbortController();
+  let finished = false;
+  res.on('close', () => {
+    if (!finished) ctl.abort();
+  });
+  const send = (ev: unknown): void => {
+    if (!res.destroyed) res.write(jsonText(ev) + '\n');
+  };
+  try {
+    const a = await assistant.ask(prompt, { signal: ctl.signal, onEvent: send });
+    send(doneEvent(a, config, ctx.wallNow()));
+    ctx.log.info({ ai: { model: config.model, calls: a.calls, usage: a.usage, tools: a.toolCalls.length, proposals: a.proposals.map((p) => p.id), caller: who } }, 'assistant answered');
+  } catch (err) {
+    const e = err instanceof QtradeError ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } : { code: 'INTERNAL', message: 'the assistant failed unexpectedly' };
+    if (!(err instanceof QtradeError)) ctx.log.error({ err: (err as Error)?.message }, 'assistant failed');
+    else ctx.log.warn({ ai: { model: config.model, code: err.code, caller: who } }, `assistant failed: ${err.message}`);
+    send({ type: 'error', ...e });
+  } finally {
+    finished = true;
+    res.end();
+  }
+}
