@@ -9,6 +9,9 @@ import { openStore } from '../engine/store/open.js';
 import type { Store } from '../engine/store/types.js';
 import type { AccountLock } from '../engine/store/lock.js';
 import { PaperTrading } from '../engine/trading.js';
+import { firingJson, firingLine } from '../engine/alerts/format.js';
+import { notifyConfig } from '../notify/config.js';
+import { startLiveAlerts, type LiveAlerts } from '../notify/live-alerts.js';
 import { parseChannels, parseDuration, parseSymbols, settingsWithNoStore } from './args.js';
 import { action, out } from './context.js';
 import { candleLine, incompleteLine, utcMinute } from './format.js';
@@ -54,6 +57,7 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
   let kernel: ReturnType<typeof createKernel> | undefined;
   let lock: AccountLock | undefined;
   let paper: PaperTrading | undefined;
+  let alerts: LiveAlerts | undefined;
   try {
     const { instruments, source, symbols: exchangeSymbols } = await liveInstruments(rest, store);
     if (source === 'store') out.err('warning: Binance exchangeInfo unreachable; using the symbols cached in the store');
@@ -68,6 +72,9 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
     }
     const venue = new BinanceVenue({ ...endpoints, instruments, rest });
     kernel = createKernel({ clock, bus, venue, instruments, store, candleGraceMs: settings.number('candles.graceMs'), orders: paper?.service });
+    // Stored alerts run on this feed (fired, recorded, delivered); they live in the store.
+    const notify = notifyConfig(settings);
+    if (store) alerts = await startLiveAlerts({ bus, clock, instruments, store, notify, account: paper?.service, report: (_level, m) => out.err(m) });
     const event = (type: string, human: string, data: object): void => {
       if (opts.json) out.json({ type, ...data });
       else if (type === 'candle') out.line(human);
@@ -93,6 +100,7 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
       }),
     );
     kernel.bus.subscribe('feed.error', (e) => event('error', `error: ${e.message}`, e));
+    kernel.bus.subscribe('alert.fired', (f) => event('alert', `alert ${firingLine(f)}${notify.bell ? '\x07' : ''}`, firingJson(f)));
     if (paper) {
       kernel.bus.subscribe('fill', (f) => {
         const inst = instruments.get(f.symbol);
@@ -122,6 +130,7 @@ async function feed(opts: FeedOptions, cmd: Command): Promise<void> {
   } finally {
     try {
       await kernel?.stop();
+      await alerts?.close();
       await paper?.close();
     } finally {
       lock?.release();

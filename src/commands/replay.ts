@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { candleJson } from '../engine/candles/format.js';
+import { firingJson, firingLine } from '../engine/alerts/format.js';
+import { AlertService } from '../engine/alerts/service.js';
 import { SimClock } from '../engine/clock.js';
 import { UsageError } from '../engine/errors.js';
 import { createKernel, DEFAULT_CHANNELS } from '../engine/kernel.js';
@@ -70,6 +72,15 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
     candleGraceMs: settings.number('candles.graceMs'),
   });
 
+  // The stored alerts fire on the recording's event times; nothing is recorded or delivered.
+  const alerts = store ? await AlertService.open({ bus: kernel.bus, clock: kernel.clock, instruments, store, persist: false, onError: (m) => out.err(`warning: ${m}`) }) : undefined;
+  let alertsFired = 0;
+  kernel.bus.subscribe('alert.fired', (f) => {
+    alertsFired++;
+    if (opts.json) out.json({ type: 'alert', ...firingJson(f) });
+    else out.line(`alert ${firingLine(f)}`);
+  });
+
   const trades = new Map<string, number>(symbols.map((s) => [s, 0]));
   const candles = new Map<string, number>(symbols.map((s) => [s, 0]));
   const incomplete = new Map<string, number>(symbols.map((s) => [s, 0]));
@@ -124,6 +135,7 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await kernel.stop();
+    await alerts?.close();
     await store?.close();
   }
   if (failure) throw failure;
@@ -148,6 +160,7 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
     lastTradeTime: lastTime ?? null,
     wallMs: Math.round(performance.now() - wallStart),
     stored: store !== undefined,
+    alerts: alertsFired,
   };
   if (opts.json) {
     out.json(summary);
@@ -160,4 +173,5 @@ async function replay(file: string, opts: ReplayOptions, cmd: Command): Promise<
     out.line(`  ${p.symbol.padEnd(10)} ${String(p.trades).padStart(8)} trades  ${String(p.candles).padStart(5)} candles  ${String(p.incomplete).padStart(3)} incomplete`);
   }
   out.line(`  gaps ${summary.gaps}, decode errors ${summary.decodeErrors}${store ? '; candles saved to the store' : ''}`);
+  if (alertsFired > 0) out.line(`  alerts fired ${alertsFired} (replay: not recorded, not delivered)`);
 }

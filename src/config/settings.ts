@@ -188,6 +188,74 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "Token prices replacing qtrade's table, USD per 1M tokens cache-hit/cache-miss/output: \"deepseek-flash=0.006/0.3/1.2\"",
     check: (v) => void parsePriceOverrides(v),
   },
+  {
+    key: 'alerts.webhookUrl',
+    env: 'QTRADE_ALERTS_WEBHOOK_URL',
+    type: 'string',
+    // Slack and Discord webhook URLs carry their credential in the path.
+    secret: true,
+    description: 'Webhook that alert notifications are POSTed to (--notify webhook); signed when alerts.webhookSecret is set',
+    check: (v) => {
+      let u: URL | undefined;
+      try {
+        u = new URL(v);
+      } catch {
+        u = undefined;
+      }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new UsageError('alerts.webhookUrl must be an http:// or https:// URL', { hint: 'e.g. https://hooks.slack.com/services/...' });
+    },
+  },
+  {
+    key: 'alerts.webhookSecret',
+    env: 'QTRADE_ALERTS_WEBHOOK_SECRET',
+    type: 'string',
+    secret: true,
+    description: 'Key of the HMAC-SHA256 signature (X-Qtrade-Signature over "<X-Qtrade-Timestamp>.<body>") on webhook notifications; never printed',
+  },
+  {
+    key: 'alerts.format',
+    env: 'QTRADE_ALERTS_FORMAT',
+    type: 'string',
+    default: 'json',
+    description: "Webhook payload: json (qtrade's, with the firing id), slack ({text}) or discord ({content})",
+    check: (v) => {
+      if (!['json', 'slack', 'discord'].includes(v)) throw new UsageError(`alerts.format "${v}" is not json, slack or discord`);
+    },
+  },
+  {
+    key: 'alerts.bell',
+    env: 'QTRADE_ALERTS_BELL',
+    type: 'boolean',
+    default: true,
+    description: 'Ring the terminal bell when an alert fires (TUI, qtrade feed)',
+  },
+  {
+    key: 'telegram.botToken',
+    env: 'QTRADE_TELEGRAM_BOT_TOKEN',
+    type: 'string',
+    secret: true,
+    description: 'Telegram bot token from @BotFather, for --notify telegram and the read-only chat commands; never printed',
+    check: (v) => {
+      if (!/^\d+:[A-Za-z0-9_-]{20,}$/.test(v)) throw new UsageError('telegram.botToken does not look like a bot token', { hint: 'BotFather gives tokens like 123456789:AA...; copy it whole' });
+    },
+  },
+  {
+    key: 'telegram.chatId',
+    env: 'QTRADE_TELEGRAM_CHAT_ID',
+    type: 'string',
+    description: 'The Telegram chat alerts go to and the only chat whose /status, /balance, /positions, /pnl are answered',
+    check: (v) => {
+      if (!/^-?\d{1,20}$|^@[A-Za-z][A-Za-z0-9_]{3,}$/.test(v)) throw new UsageError(`telegram.chatId "${v}" is neither a numeric chat id nor @channelname`);
+    },
+  },
+  {
+    key: 'telegram.apiUrl',
+    env: 'QTRADE_TELEGRAM_API_URL',
+    type: 'string',
+    default: 'https://api.telegram.org',
+    description: 'Telegram Bot API base URL (a local Bot API server, or a stand-in for tests)',
+    check: checkUrl(['http:', 'https:']),
+  },
 ];
 
 export function settingSpec(key: string): SettingSpec {

@@ -1,3 +1,4 @@
+import type { AlertFiring } from './alerts/types.js';
 import type { Candle } from './candles/types.js';
 import type { TradeGap } from './market/trade-sequencer.js';
 import type { OrderEvent } from './orders/events.js';
@@ -31,6 +32,8 @@ export interface Topics {
   /** A request refused by risk or exchange filters: Binance's code and message (risk rules add `rule`). */
   'order.rejected': { symbol: string; clientOrderId?: string; code: number; msg: string; rule?: string; time: number };
   'risk.state': RiskStateChange;
+  /** An alert fired (engine/alerts): the TUI toasts it (and rings the bell unless alerts.bell is off). */
+  'alert.fired': AlertFiring;
 }
 
 export type RiskStateName = 'ACTIVE' | 'REDUCING' | 'HALTED';

@@ -9,6 +9,7 @@ import { readKlineFile } from '../market/files/kline-files.js';
 import { detectFileKind, openTradeFile, symbolFromFileName, type FileKind } from '../market/files/trade-files.js';
 import { readRecordingHeader } from '../market/replay/recording.js';
 import type { Trade } from '../market/types.js';
+import { loadSpecFile } from '../ai/strategy-spec.js';
 import { defineStrategy, type StrategyDefinition } from './api.js';
 import { BUILTIN_STRATEGIES } from './builtins/index.js';
 
@@ -23,11 +24,12 @@ export interface LoadedStrategy {
 
 const FILE_EXT = /\.(?:[cm]?[jt]s)$/i;
 const TS_EXT = /\.(?:[cm]?ts)$/i;
+const SPEC_EXT = /\.json$/i;
 const FILE_HINT = 'a strategy file must `export default defineStrategy({ name, params, onCandle, … })`';
 
 /** Whether `--strategy` names a file rather than a built-in. */
 export function isStrategyFile(spec: string): boolean {
-  return FILE_EXT.test(spec) || spec.includes('/') || spec.includes('\\');
+  return FILE_EXT.test(spec) || SPEC_EXT.test(spec) || spec.includes('/') || spec.includes('\\');
 }
 
 /** The first line of an error's message: loaders (esbuild, Node) put whole frames after it. */
@@ -55,7 +57,9 @@ export async function loadStrategy(spec: string, opts: { cwd?: string } = {}): P
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
     throw new UsageError(`no such strategy file: ${spec}`, { hint: FILE_HINT });
   }
-  if (!FILE_EXT.test(file)) throw new UsageError(`${spec} is not a .ts, .mts, .js or .mjs file`, { hint: FILE_HINT });
+  // A declarative spec (qtrade ask --save-strategy) is data: validated and compiled, never imported.
+  if (SPEC_EXT.test(file)) return { strategy: loadSpecFile(file), source: file };
+  if (!FILE_EXT.test(file)) throw new UsageError(`${spec} is not a .ts, .mts, .js, .mjs or .json (strategy spec) file`, { hint: FILE_HINT });
   let mod: { default?: unknown };
   try {
     const url = pathToFileURL(file).href;
