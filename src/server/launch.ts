@@ -20,6 +20,9 @@ import { fetchMarketSnapshot } from '../engine/trading.js';
 import { VERSION } from '../version.js';
 import { cachedMarketInfo, bundledMarketInfo, fetchMarketInfo, offlineMarketInfo, type MarketInfo } from '../engine/market/market-info.js';
 import { startApiServer, type ApiServer } from './app.js';
+import { attachAlerts, startDaemonAlerts } from './routes/qtrade-alerts.js';
+import { notifyConfig, type NotifyConfig } from '../notify/config.js';
+import { Settings } from '../config/resolve.js';
 import { BacktestJobs } from './backtest-jobs.js';
 import { Counters } from './counters.js';
 import { DaemonMetrics } from './metrics.js';
@@ -59,6 +62,8 @@ export interface DaemonConfig {
   followUrl?: string;
   /** Key prefix on the bus (default `qtrade:`), the same on leader and followers. */
   busKeyPrefix?: string;
+  /** Where alert notifications go; default: the alerts.* and telegram.* settings of dataDir. */
+  alerts?: NotifyConfig;
 }
 
 export interface RunningDaemon {
@@ -183,6 +188,9 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
     });
     await strategies.restore();
     closers.push(() => strategies.close());
+    // Alerts subscribe before the feed starts, so none misses an event; closed before the node stops.
+    const alerts = await startDaemonAlerts({ node, store, log, wallNow, notify: cfg.alerts ?? notifyConfig(new Settings({ dataDir: cfg.dataDir })) });
+    closers.push(() => alerts.close());
     const backtests = new BacktestJobs({ storeUrl: cfg.storeUrl, wallNow });
     closers.push(() => backtests.close());
 
@@ -207,6 +215,7 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
       backtests,
     };
     if (publisher) ctx.probes.push({ name: 'bus', check: () => publisher.ping() });
+    attachAlerts(ctx, alerts);
 
     const api: ApiServer = await startApiServer(ctx, cfg.host, cfg.port);
     closers.push(() => api.close());

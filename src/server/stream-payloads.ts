@@ -1,3 +1,5 @@
+import { firingJson } from '../engine/alerts/format.js';
+import type { AlertFiring } from '../engine/alerts/types.js';
 import type { RiskStateChange } from '../engine/bus.js';
 import type { Candle } from '../engine/candles/types.js';
 import { formatFixed } from '../engine/fixed.js';
@@ -271,6 +273,11 @@ export function positionsJson(positions: readonly MarkedPosition[], time: number
 /** The `risk` stream: a risk-state transition. */
 export function riskStateJson(r: RiskStateChange): string {
   return JSON.stringify({ e: 'riskState', E: r.time, state: r.state, previous: r.previous, reason: r.reason });
+}
+
+/** An alert firing, as the daemon logs and webhooks carry it, with Binance's e/E envelope keys. */
+export function alertFiredJson(f: AlertFiring): string {
+  return JSON.stringify({ e: 'alertFired', E: f.time, ...firingJson(f) });
 }
 
 // ------------------------------------------------------------------ control replies

@@ -78,7 +78,9 @@ export class TokenStore {
     const name = opts.name ?? `${opts.scope}-${list.length + 1}`;
     if (!NAME.test(name)) throw new UsageError(`token name "${name}" must be 1-64 letters, digits, or _ . @ -`);
     if (list.some((t) => t.name === name)) throw new UsageError(`a token named "${name}" exists`, { hint: 'pick another --name, or `qtrade token revoke` it first' });
-    const id = randomBytes(4).toString('hex');
+    let id: string;
+    do id = randomBytes(4).toString('hex');
+    while (list.some((t) => t.id === id));
     const record = { id, name, scope: opts.scope, createdAt: new Date().toISOString() };
     let issued: IssuedToken;
     if (opts.apiKey) {
@@ -126,7 +128,9 @@ export class TokenStore {
   private write(list: TokenRecord[]): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ tokens: list }, null, 2) + '\n', { mode: 0o600 });
+    // A fresh file, so the mode applies (a leftover tmp file would keep its own, perhaps readable one).
+    fs.rmSync(tmp, { force: true });
+    fs.writeFileSync(tmp, JSON.stringify({ tokens: list }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
     fs.renameSync(tmp, this.file);
     fs.chmodSync(this.file, 0o600);
     this.cache = undefined;

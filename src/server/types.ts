@@ -31,7 +31,7 @@ export interface ApiRequest {
   method: string;
   /** Path without the query string. */
   path: string;
-  /** Query string and form-encoded body parameters, merged as Binance does (body values win). */
+  /** Query string and form-encoded body parameters, merged as Binance does (query values win, as on Binance). */
   params: URLSearchParams;
   /** A parsed application/json body; undefined otherwise. */
   json: unknown;

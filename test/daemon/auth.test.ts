@@ -56,6 +56,27 @@ async function call(method: string, route: string, opts: { headers?: Record<stri
   return { status: res.status, text, json };
 }
 
+/** Opens a WebSocket and says whether the upgrade succeeded, or the refusal's HTTP status. */
+const wsOutcome = (url: string, headers: Record<string, string> = {}): Promise<number | 'open'> =>
+  new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        bodies.push(text);
+        resolve(res.statusCode ?? 0);
+      });
+    });
+    ws.once('error', (err) => {
+      if (!/Unexpected server response/.test(err.message)) reject(err);
+    });
+  });
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
 function issueToken(scope: Scope, name: string): string {
@@ -120,6 +141,12 @@ describe('daemon users and tokens', () => {
     expect((await raw('POST', '/api/v3/order/test', form, ORDER)).status).toBe(200);
     // Public routes say nothing worth protecting.
     expect((await raw('GET', '/api/v3/ping', { origin: 'http://evil.example' })).status).toBe(200);
+    // Browsers open WebSockets to any host without asking: the upgrade gets the same check.
+    const wsUrl = d.url.replace(/^http/, 'ws');
+    expect(await wsOutcome(`${wsUrl}/ws`, { origin: 'http://evil.example' })).toBe(403);
+    expect(await wsOutcome(`${wsUrl}/stream?streams=orders`, { host: `evil.example:${port}` })).toBe(403);
+    expect(await wsOutcome(`${wsUrl}/ws`, { origin: `http://127.0.0.1:${port}` })).toBe('open');
+    expect(await wsOutcome(`${wsUrl}/ws`)).toBe('open');
   });
 
   it('refuses every non-public route without credentials once a token exists; public ones stay open', async () => {
@@ -257,30 +284,10 @@ describe('daemon users and tokens', () => {
   it('refuses WebSocket upgrades on /ws and /stream without a valid token once tokens exist', async () => {
     const admin = issueToken('read', 'ws-reader');
     const wsUrl = d.url.replace(/^http/, 'ws');
-    const outcome = (url: string, headers: Record<string, string> = {}): Promise<number | 'open'> =>
-      new Promise((resolve, reject) => {
-        const ws = new WebSocket(url, { headers });
-        ws.once('open', () => {
-          ws.close();
-          resolve('open');
-        });
-        ws.once('unexpected-response', (_req, res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => {
-            bodies.push(text);
-            resolve(res.statusCode ?? 0);
-          });
-        });
-        ws.once('error', (err) => {
-          if (!/Unexpected server response/.test(err.message)) reject(err);
-        });
-      });
     for (const p of ['/ws', '/stream?streams=btcusdt@trade']) {
-      expect(await outcome(`${wsUrl}${p}`)).toBe(401);
-      expect(await outcome(`${wsUrl}${p}`, bearer('qt_00000000_nope'))).toBe(401);
-      expect(await outcome(`${wsUrl}${p}`, bearer(admin))).toBe('open');
+      expect(await wsOutcome(`${wsUrl}${p}`)).toBe(401);
+      expect(await wsOutcome(`${wsUrl}${p}`, bearer('qt_00000000_nope'))).toBe(401);
+      expect(await wsOutcome(`${wsUrl}${p}`, bearer(admin))).toBe('open');
     }
   });
 

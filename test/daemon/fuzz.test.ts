@@ -38,8 +38,9 @@ beforeAll(async () => {
   apiKey = store.create({ scope: 'admin', name: 'fuzz-key', apiKey: true }).apiKey!;
   agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
   slowloris = raw('GET /api/v3/ping HTTP/1.1\r\nHost: x\r\nX-Slow: ', { keepWriting: true });
-  // Market data in place (a trade, a ticker, a synced book), so that "no data yet" answers, which
-  // are honest 503s, cannot occur: any 5xx left is a bug.
+  slowloris.catch(() => undefined); // checked (and reported) by its own test
+  // Market data in place (a trade, a ticker, a synced book), so the fuzz reaches the routes' real
+  // data paths rather than their "nothing has arrived yet" answers.
   const node = d.daemon.node;
   d.rest.depth.set('BTCUSDT', { lastUpdateId: 500, bids: [['60000.00', '1.00']], asks: [['60010.00', '0.50']] });
   d.trade({ id: 1, time: T, price: '60005.00', qty: '0.02' });
@@ -469,7 +470,7 @@ describe('fuzzing the daemon', () => {
     expect(failures.slice(0, 15), `${failures.length} failures with FUZZ_SEED=${SEED}`).toEqual([]);
     await ping();
     expect(d.logs.filter((l) => l.includes('"request failed"'))).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it(`answers ${RUNS} invalid WebSocket frames on /ws with error replies or a close with a code, and keeps serving (seed ${SEED})`, async () => {
     const frames = fc.sample(frameArbitrary(), { numRuns: RUNS, seed: SEED });
@@ -507,7 +508,7 @@ describe('fuzzing the daemon', () => {
     await ok.open();
     expect(JSON.parse((await ok.exchange({ kind: 'valid', data: JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id: 7 }), binary: false, want: 'error' })).text!)).toEqual({ result: null, id: 7 });
     ok.close();
-  }, 120_000);
+  }, 180_000);
 
   it('answers what the HTTP parser refuses (malformed, oversized or slow requests) with a 4xx {code, msg} and closes', async () => {
     const big = 'x'.repeat(20 * 1024);

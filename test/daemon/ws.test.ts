@@ -284,6 +284,16 @@ describe('private streams', () => {
     await c.next((m) => m.stream === 'risk' && m.data!.state === 'ACTIVE', 'risk resumed');
     c.ws.close();
   });
+
+  it('alerts: every firing on the bus, with the id, condition and message the CLI shows', async () => {
+    const node = d.daemon.node;
+    const c = await connect(d.url, '/ws/alerts');
+    const firing = { id: 'f-ws-1', alertId: 'a-ws', n: 1, symbol: 'BTCUSDT', condition: 'price > 42000', time: node.clock.now(), message: 'BTCUSDT price 42010 > 42000', notify: ['tui' as const] };
+    node.bus.publish('alert.fired', firing);
+    const got = await c.next((m) => m.e === 'alertFired', 'alertFired');
+    expect(got).toEqual({ e: 'alertFired', E: firing.time, ...firing });
+    c.ws.close();
+  });
 });
 
 describe('refusals and malformed frames', () => {

@@ -331,6 +331,7 @@ function recentTrades(ctx: DaemonContext, req: ApiRequest): unknown[] {
  * GET /api/v3/aggTrades from the market cache, which holds the latest trades the feed delivered
  * (see MarketCache's maxTrades). Aggregate ids are contiguous, so a fromId older than the cache is
  * refused rather than answered with a gap; startTime/endTime filter what the cache holds.
+ * `M` (best price match) is true on every Binance spot trade, and the feed's parser does not keep it.
  */
 function aggTrades(ctx: DaemonContext, req: ApiRequest): unknown[] {
   const inst = instrumentParam(ctx, req);

@@ -164,7 +164,7 @@ function operation(r: Route): JsonObject {
   if (r.signed) op['x-binance-signed'] = true;
   if (parameters.length > 0) op.parameters = parameters;
   if (parameters.length > 0 && r.method !== 'GET') {
-    // Binance clients send these form-encoded in the body as often as in the query; body values win.
+    // Binance clients send these form-encoded in the body as often as in the query; query values win, as on Binance.
     op.requestBody = {
       required: false,
       content: {
