@@ -3,11 +3,23 @@ import { UsageError } from '../engine/errors.js';
 import { findDaemon } from '../server/daemon-file.js';
 import { openLiveSession } from '../tui/live-session.js';
 import { ReplaySession } from '../tui/replay-session.js';
-import { assertTerminal, runTui } from '../tui/run.js';
+import { assertTerminal } from '../tui/terminal.js';
+import type { RunTuiOptions } from '../tui/run.js';
 import { parseSpeed, parseSymbols } from './args.js';
 import { action, settingsFor, type GlobalOptions } from './context.js';
 import { binanceEndpoints } from './market.js';
 import { PAPER_ACCOUNT } from './trading-context.js';
+
+/**
+ * Loads React and Ink only when the dashboard opens (other commands never pay for them), in
+ * React's production build unless NODE_ENV says otherwise: the development build checks and
+ * times every render, several times the CPU of the dashboard itself.
+ */
+async function runTui(opts: RunTuiOptions): Promise<void> {
+  process.env.NODE_ENV ??= 'production';
+  const { runTui: run } = await import('../tui/run.js');
+  await run(opts);
+}
 
 interface TuiOptions {
   symbols?: string;
@@ -30,16 +42,17 @@ export function register(program: Command): void {
 
 /** A recording in the dashboard (qtrade tui --replay, qtrade demo). */
 export async function replayTui(opts: { file: string; speed: number | 'max'; loop: boolean; symbols?: string[] }, cmd: Command): Promise<void> {
-  assertTerminal();
   const settings = settingsFor(cmd);
   const warnings: string[] = [];
   const session = await ReplaySession.open({ ...opts, fees: settings.fees(), candleGraceMs: settings.number('candles.graceMs'), onWarning: (m) => warnings.push(m) });
   try {
-    session.start();
-    await runTui({ source: session.source, warnings });
-  } finally {
+    assertTerminal();
+  } catch (err) {
     await session.close();
+    throw err;
   }
+  session.start();
+  await runTui({ source: session.source, warnings, cleanup: () => session.close() });
   await session.done; // a pass that failed is this command's error
 }
 
@@ -70,9 +83,5 @@ async function tui(opts: TuiOptions, cmd: Command): Promise<void> {
     fees: settings.fees(),
     candleGraceMs: settings.number('candles.graceMs'),
   });
-  try {
-    await runTui({ source: session.source, warnings: session.warnings });
-  } finally {
-    await session.close();
-  }
+  await runTui({ source: session.source, warnings: session.warnings, cleanup: () => session.close() });
 }

@@ -1,14 +1,10 @@
 import { useCallback, useRef, type ReactNode } from 'react';
 import { Box, useApp, useInput, type Key } from 'ink';
 import { CHART_INTERVALS, parseCommand, type ChartInterval, type TuiCommand } from './commands.js';
-import { EventLog } from './event-log.js';
 import { describeError } from './format.js';
-import { FrameScheduler } from './frames.js';
-import { TuiContext, useSnapshot, useTerminalSize, useTui, type TuiContextValue } from './hooks.js';
-import { KeyRouter, useKeyState } from './keys.js';
+import { useSnapshot, useTerminalSize, useTui } from './hooks.js';
+import { useKeyState } from './keys.js';
 import { planLayout, type PanelId } from './layout.js';
-import type { TuiSource } from './source.js';
-import { themeFromEnv, type Theme } from './theme.js';
 import { AccountLine } from './panels/AccountLine.js';
 import { ACCOUNT_TABS, AccountTabs, type AccountTab } from './panels/AccountTabs.js';
 import { Balances } from './panels/Balances.js';
@@ -26,35 +22,6 @@ import { Trades } from './panels/Trades.js';
 import { WatchStrip } from './panels/WatchStrip.js';
 import { Watchlist } from './panels/Watchlist.js';
 import { humanPrice } from '../commands/trading-output.js';
-
-export interface TuiContextOptions {
-  theme?: Theme;
-  fps?: number;
-  wallNow?: () => number;
-}
-
-/** The context a TUI runs in: the source plus one frame timer and one event log for all panels. */
-export function createTuiContext(source: TuiSource, opts: TuiContextOptions = {}): TuiContextValue & { dispose(): void } {
-  const wallNow = opts.wallNow ?? Date.now;
-  const frames = new FrameScheduler({ fps: opts.fps ?? 30 });
-  const log = new EventLog(source, wallNow);
-  return {
-    source,
-    frames,
-    log,
-    keys: new KeyRouter(),
-    theme: opts.theme ?? themeFromEnv(),
-    wallNow,
-    dispose: () => {
-      frames.dispose();
-      log.close();
-    },
-  };
-}
-
-export function TuiRoot({ ctx, children }: { ctx: TuiContextValue; children: ReactNode }) {
-  return <TuiContext.Provider value={ctx}>{children}</TuiContext.Provider>;
-}
 
 const sameList = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -209,18 +176,18 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
     if (input === 'i') return setChartInterval((i) => step(CHART_INTERVALS, i, 1));
     keys.dispatch(f, input, key);
   };
-  // Ink hands a chunk of several printable characters (a paste, keys sent together) over as one
-  // input; outside text fields each character is a key of its own.
+  // Ink hands a chunk without escape sequences over as one input ("0.01", "\x7f\x7f60000\r"
+  // from a paste or keys sent together); each character is a key of its own.
   const onInput = (input: string, key: Key): void => {
-    const textMode = (): boolean => cmdRef.current || focusIn(planFor(layoutRef.current, focusRef.current), focusRef.current) === 'entry';
-    if (input.length > 1 && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
-      for (let i = 0; i < input.length; i++) {
-        if (textMode()) return onKey(input.slice(i), key);
-        onKey(input[i]!, key);
-      }
-      return;
+    if (input.length <= 1 || key.ctrl || key.meta || input.includes('\u001B')) return onKey(input, key);
+    const plain: Key = { ...key, return: false, backspace: false, delete: false, tab: false, shift: false };
+    for (const ch of input) {
+      if (ch === '\r' || ch === '\n') onKey('', { ...plain, return: true });
+      else if (ch === '\u007F') onKey('', { ...plain, delete: true });
+      else if (ch === '\b') onKey('', { ...plain, backspace: true });
+      else if (ch === '\t') onKey('', { ...plain, tab: true });
+      else if (ch >= ' ') onKey(ch, { ...plain, shift: ch >= 'A' && ch <= 'Z' });
     }
-    onKey(input, key);
   };
   const onKeyRef = useRef(onInput);
   onKeyRef.current = onInput;

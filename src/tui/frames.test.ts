@@ -61,4 +61,32 @@ describe('FrameScheduler', () => {
     frames.flush();
     expect(seen).toEqual(['later']);
   });
+
+  it('spaces frames out while renders are slow, to stay within the budget', () => {
+    let t = 0;
+    let pending: { at: number; fn: () => void } | undefined;
+    frames = new FrameScheduler({
+      fps: 30,
+      budget: 0.1,
+      now: () => t,
+      setTimer: (fn, ms) => ((pending = { at: t + ms, fn }), {}),
+      clearTimer: () => (pending = undefined),
+    });
+    frames.reportRender(20); // 20 ms a render at 10 %: one frame per 200 ms
+    expect(frames.interval).toBe(200);
+    const runs: number[] = [];
+    const cb = () => runs.push(t);
+    for (t = 0; t <= 2000; t += 2) {
+      if (pending && pending.at <= t) {
+        const p = pending;
+        pending = undefined;
+        p.fn();
+      }
+      frames.request(cb);
+    }
+    expect(runs.length).toBeGreaterThanOrEqual(9);
+    expect(runs.length).toBeLessThanOrEqual(11);
+    frames.reportRender(1000); // never slower than minFps (2 a second)
+    expect(frames.interval).toBeLessThanOrEqual(500);
+  });
 });

@@ -89,12 +89,34 @@ export function useSnapshot<T>(topics: readonly SourceTopic[], read: (source: Tu
   return value.current;
 }
 
-/** Calls `handler` for every event of `topic` (not throttled: for logs and counters, not rendering). */
-export function useTopicEvent<T extends SourceTopic>(topic: T, handler: (payload: SourceTopics[T]) => void): void {
-  const { source } = useTui();
-  const ref = useRef(handler);
-  ref.current = handler;
-  useEffect(() => source.subscribe(topic, (p) => ref.current(p)), [source, topic]);
+/**
+ * The latest payload of one topic (of one symbol), applied on the next frame: a burst of events
+ * is one re-render showing the last of them. `initial` reads the value to show before the first.
+ */
+export function useTopic<T extends SourceTopic>(
+  topic: T,
+  opts: { symbol?: string; initial?: (source: TuiSource) => SourceTopics[T] | undefined } = {},
+): SourceTopics[T] | undefined {
+  const { source, frames } = useTui();
+  const symbol = opts.symbol?.toUpperCase();
+  const [value, setValue] = useState<SourceTopics[T] | undefined>(() => opts.initial?.(source));
+  useEffect(() => {
+    let latest: SourceTopics[T] | undefined;
+    const apply = (): void => setValue(latest);
+    const off = source.subscribe(topic, (payload) => {
+      if (symbol !== undefined) {
+        const s = payloadSymbol(payload);
+        if (s !== undefined && s !== symbol) return;
+      }
+      latest = payload;
+      frames.request(apply);
+    });
+    return () => {
+      off();
+      frames.cancel(apply);
+    };
+  }, [source, frames, topic, symbol]);
+  return value;
 }
 
 /** Re-renders on the frame timer every `ms` of wall time (the header clock); one shared timer. */
@@ -126,15 +148,19 @@ export interface TerminalSize {
   rows: number;
 }
 
-/** The terminal's size, following resizes. */
+/** The terminal's size, read at every render and re-rendered on resize. */
 export function useTerminalSize(): TerminalSize {
   const { stdout } = useStdout();
-  const read = (): TerminalSize => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
-  const [size, setSize] = useState(read);
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
+  const size = { columns: stdout.columns || 80, rows: stdout.rows || 24 };
+  const seen = useRef(size);
+  seen.current = size;
   useEffect(() => {
-    const onResize = (): void => setSize(read());
+    const onResize = (): void => {
+      if ((stdout.columns || 80) !== seen.current.columns || (stdout.rows || 24) !== seen.current.rows) rerender();
+    };
     stdout.on('resize', onResize);
-    onResize();
+    onResize(); // a resize before this subscription
     return () => {
       stdout.off('resize', onResize);
     };

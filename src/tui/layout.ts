@@ -31,8 +31,6 @@ export interface LayoutPlan {
   focusable: PanelId[];
 }
 
-export const LAYOUT_NAMES = ['dashboard', 'market', 'account', 'log'] as const;
-
 /** The full dashboard needs about this much room; below it layout 1 is the compact one. */
 export const FULL_MIN = { columns: 140, rows: 40 };
 

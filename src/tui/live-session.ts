@@ -95,13 +95,12 @@ export async function openLiveSession(cfg: LiveSessionConfig): Promise<LiveSessi
       lagMs: () => (clock.now() === 0 ? undefined : clock.lagMs()),
       wallNow,
     });
-    try {
-      await node.start();
-    } catch (err) {
-      await node.stop().catch(() => {});
-      throw err;
-    }
     let closing: Promise<void> | undefined;
+    // Not awaited: start() resolves once the socket is open, and with Binance unreachable the
+    // dashboard must open anyway and say "reconnecting (attempt n, next in s)".
+    node.start().catch((err: unknown) => {
+      if (!closing) node.bus.publish('feed.error', { message: `the Binance feed did not start: ${(err as Error)?.message ?? String(err)}` });
+    });
     return {
       source,
       node,

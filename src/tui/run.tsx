@@ -1,8 +1,8 @@
 import { render } from 'ink';
-import { UsageError } from '../engine/errors.js';
-import { App, createTuiContext, TuiRoot } from './App.js';
+import { App } from './App.js';
+import { createTuiContext, TuiRoot } from './context.js';
 import type { TuiSource } from './source.js';
-import { enterScreen, guardProcess } from './terminal.js';
+import { assertTerminal, enterScreen, guardProcess } from './terminal.js';
 import type { Theme } from './theme.js';
 
 export interface RunTuiOptions {
@@ -12,16 +12,14 @@ export interface RunTuiOptions {
   theme?: Theme;
   /** Shown in the event log at start. */
   warnings?: string[];
+  /**
+   * Stops what the TUI showed (the session). It runs while the signal guard is still in place,
+   * so a SIGTERM (which other modules re-raise) cannot end the process before it is done.
+   */
+  cleanup?: () => Promise<void>;
 }
 
-/** The TUI draws on a terminal and reads keys from it; anything else is a usage error (exit 2). */
-export function assertTerminal(stdout: NodeJS.WriteStream = process.stdout, stdin: NodeJS.ReadStream = process.stdin): void {
-  if (!stdout.isTTY || !stdin.isTTY) {
-    throw new UsageError('the TUI needs an interactive terminal (stdin and stdout must be a TTY)', {
-      hint: 'run it in a terminal; headless, use `qtrade feed`, `qtrade replay` or `qtrade daemon`',
-    });
-  }
-}
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 /**
  * Runs the dashboard full screen until the trader quits (q, Ctrl-C) or a signal arrives. Ink
@@ -31,12 +29,21 @@ export function assertTerminal(stdout: NodeJS.WriteStream = process.stdout, stdi
 export async function runTui(opts: RunTuiOptions): Promise<void> {
   const stdout = opts.stdout ?? process.stdout;
   const stdin = opts.stdin ?? process.stdin;
-  assertTerminal(stdout, stdin);
-  const ctx = createTuiContext(opts.source, opts.theme ? { theme: opts.theme } : {});
+  try {
+    assertTerminal(stdout, stdin);
+  } catch (err) {
+    await opts.cleanup?.();
+    throw err;
+  }
+  // Rendering may take a tenth of the time: the 15 %-of-a-core target leaves room for the engine.
+  const ctx = createTuiContext(opts.source, { budget: 0.1, ...(opts.theme ? { theme: opts.theme } : {}) });
   for (const w of opts.warnings ?? []) ctx.log.add('warn', w);
   const screen = enterScreen(stdout, stdin);
   let unmount: (() => void) | undefined;
-  const unguard = guardProcess(screen, () => unmount?.());
+  const unguard = guardProcess(screen, (signal) => {
+    process.exitCode = SIGNAL_EXIT[signal] ?? 1;
+    unmount?.();
+  });
   try {
     const instance = render(
       <TuiRoot ctx={ctx}>
@@ -48,6 +55,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
         exitOnCtrlC: false,
         patchConsole: true,
         maxFps: 30,
+        onRender: ({ renderTime }) => ctx.frames.reportRender(renderTime),
         // Concurrent mode batches the panels' state updates of one frame into one render and layout.
         concurrent: true,
         // Ink 6.8's incremental writer starts one line low when the output ends in a newline (it
@@ -59,8 +67,12 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
     unmount = () => instance.unmount();
     await instance.waitUntilExit();
   } finally {
-    unguard();
     ctx.dispose();
     screen.restore();
+    try {
+      await opts.cleanup?.();
+    } finally {
+      unguard();
+    }
   }
 }

@@ -45,7 +45,7 @@ function put(line: Line, ch: string, tone?: RunTone): void {
 }
 
 /** Columns the axis needs for these candles' prices. */
-export function axisWidth(candles: readonly Candle[], formatPrice: (raw: number) => string): number {
+function axisWidth(candles: readonly Candle[], formatPrice: (raw: number) => string): number {
   let w = 3; // "vol"
   for (const c of candles) w = Math.max(w, formatPrice(c.high).length, formatPrice(c.low).length);
   return w + 2; // a gap and the last-price marker

@@ -16,7 +16,7 @@ afterAll(async () => {
 
 describe('Header', () => {
   it('shows the venue, the feed state, risk, market time and the UTC clock', async () => {
-    const r = renderTui(session.source, <Header width={140} />, { wallNow: () => WALL });
+    const r = renderTui(session.source, <Header width={160} />, { wallNow: () => WALL });
     const f = await until(r, (x) => x.includes('PAPER'), 'header');
     expect(f).toContain('replay generated-btcusdt-aggtrades.jsonl.gz max closed: end of recording');
     expect(f).toContain('risk ACTIVE');
@@ -28,16 +28,19 @@ describe('Header', () => {
   });
 
   it('says "reconnecting (attempt n, next in s)" while the feed is down', async () => {
-    const r = renderTui(session.source, <Header width={140} />, { wallNow: () => WALL });
+    // A source on the same node whose wall clock is pinned like the header's, for an exact countdown.
+    const src = new EmbeddedSource(session.node, { info: session.source.info, wallNow: () => WALL });
+    const r = renderTui(src, <Header width={160} />, { wallNow: () => WALL });
     session.node.bus.publish('feed.state', { state: 'reconnecting', attempt: 3, nextInMs: 4000, reason: 'socket closed' });
     await until(r, (x) => x.includes('reconnecting (attempt 3, next in 4s)'), 'reconnect text');
     session.node.bus.publish('feed.state', { state: 'open', attempt: 0 });
     await until(r, (x) => x.includes('● replay') && !x.includes('reconnecting'), 'open again');
     r.unmount();
+    src.close();
   });
 
   it('follows the risk engine: HALTED with its reason, then ACTIVE', async () => {
-    const r = renderTui(session.source, <Header width={140} />, { wallNow: () => WALL });
+    const r = renderTui(session.source, <Header width={160} />, { wallNow: () => WALL });
     const now = session.node.clock.now();
     await session.node.trading.halt('operator test', now);
     await until(r, (x) => x.includes('risk HALTED (operator test)'), 'halted');
@@ -52,7 +55,7 @@ describe('Header', () => {
       ['mainnet', 'LIVE'],
     ] as const) {
       const src = new EmbeddedSource(session.node, { info: { venue, feed: 'binance', replay: false } });
-      const r = renderTui(src, <Header width={140} />, { wallNow: () => WALL });
+      const r = renderTui(src, <Header width={160} />, { wallNow: () => WALL });
       const f = await until(r, (x) => x.includes(label), label);
       expect(f).toContain('lag');
       r.unmount();

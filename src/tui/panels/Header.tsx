@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import type { FeedView } from '../source.js';
 import { hms } from '../format.js';
-import { useSnapshot, useTicker, useTui } from '../hooks.js';
+import { useSnapshot, useTicker, useTopic, useTui } from '../hooks.js';
 import { toneColor, VENUE_LABEL, VENUE_TONE, type Tone } from '../theme.js';
 
 /** Feed state as the header says it: "● binance", "reconnecting (attempt 3, next in 4s)". */
@@ -33,8 +33,8 @@ const RISK_TONE: Record<string, Tone> = { ACTIVE: 'good', REDUCING: 'warn', HALT
 export function Header({ width }: { width: number }) {
   const { source, theme, wallNow } = useTui();
   useTicker(1000);
-  // Feed state changes re-render at once; lag and market time are read on the clock's tick.
-  useSnapshot(['feed.state'], (s) => s.feed().state);
+  // Feed state changes re-render on the next frame; lag and market time are read on the clock's tick.
+  useTopic('feed.state', { initial: (s) => s.feed().state });
   const feed = source.feed();
   const risk = useSnapshot(['risk.state', 'fill'], (s) => s.risk(), { isEqual: (a, b) => a.state === b.state && a.reason === b.reason });
   const now = wallNow();
@@ -43,18 +43,32 @@ export function Header({ width }: { width: number }) {
   const compact = width < 110;
   const c = (t: Tone) => toneColor(theme, t);
   const right = `${source.info.replay && feed.marketTime > 0 ? `mkt ${hms(feed.marketTime)}  ` : ''}${hms(now)} UTC${compact ? '  ? q' : '   ? help  q quit'}`;
+  const symbols = source.symbols().length;
   return (
     <Box width={width} height={1} flexShrink={0}>
-      <Box flexGrow={1} overflow="hidden">
-        <Text wrap="truncate">
+      <Box flexShrink={0}>
+        <Text>
           <Text bold> qtrade </Text>
           <Text> </Text>
           <Text bold inverse={!theme.color} color={theme.color ? 'white' : undefined} backgroundColor={c(VENUE_TONE[venue])}>
             {` ${VENUE_LABEL[venue]} `}
           </Text>
           <Text>  </Text>
+        </Text>
+      </Box>
+      <Box flexShrink={1} overflow="hidden">
+        <Text wrap="truncate">
           <Text color={c(f.tone)}>{f.text}</Text>
-          {!compact && <Text> {source.symbols().length} symbols</Text>}
+          {!compact && (
+            <Text>
+              {' '}
+              {symbols} symbol{symbols === 1 ? '' : 's'}
+            </Text>
+          )}
+        </Text>
+      </Box>
+      <Box flexShrink={0}>
+        <Text>
           {!source.info.replay && <Text color={c('muted')}>  {lagText(feed.lagMs)}</Text>}
           <Text>  risk </Text>
           <Text color={c(RISK_TONE[risk.state] ?? 'warn')} bold={risk.state !== 'ACTIVE'}>
@@ -63,8 +77,9 @@ export function Header({ width }: { width: number }) {
           {risk.state !== 'ACTIVE' && !compact && <Text color={c('muted')}> ({risk.reason})</Text>}
         </Text>
       </Box>
+      <Box flexGrow={1} />
       <Box flexShrink={0}>
-        <Text color={c('muted')}>{right} </Text>
+        <Text color={c('muted')}> {right} </Text>
       </Box>
     </Box>
   );

@@ -1,7 +1,8 @@
 import { render } from 'ink-testing-library';
 import { useInput } from 'ink';
 import type { ReactElement, ReactNode } from 'react';
-import { App, createTuiContext, TuiRoot } from '../App.js';
+import { App } from '../App.js';
+import { createTuiContext, TuiRoot } from '../context.js';
 import { useTui } from '../hooks.js';
 import type { TuiSource } from '../source.js';
 import type { Theme } from '../theme.js';
@@ -73,3 +74,15 @@ export async function until(r: Pick<Rendered, 'lastFrame'>, check: (frame: strin
 
 /** Lets Ink and the frame timer settle after input. */
 export const tick = (ms = 60): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+/**
+ * The text of the panel column that starts at `from` and is `width` wide, borders dropped and
+ * lines joined with spaces, so a message the panel wrapped reads as one line.
+ */
+export function columnText(frame: string, from: number, width: number): string {
+  return frame
+    .split('\n')
+    .map((l) => l.slice(from, from + width).replace(/^[│║╔╚┌└]|[│║╗╝┐┘]$/g, '').trim())
+    .filter(Boolean)
+    .join(' ');
+}
