@@ -34,7 +34,7 @@ const agg = (id: number, time: number, price: string): Record<string, unknown> =
 /** Runs `qtrade feed` for a moment and, once it subscribed, sends trades in 23:54 (joined part-way), 23:55 and 23:56. */
 async function feedWhileSending(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = runCli(['--data-dir', tmp.dir, 'feed', '--symbols', 'btcusdt', '--channels', 'aggTrade', '--no-store', '--duration', '2s', ...args], { env: env() });
-  await fake.waitForSubscriber('btcusdt@aggTrade', 10_000);
+  await fake.waitForSubscriber('btcusdt@aggTrade', 30_000);
   fake.send('btcusdt@aggTrade', agg(100, M + 30_000, '61837.63000000'));
   fake.send('btcusdt@aggTrade', agg(101, M + 65_000, '61840.00000000'));
   fake.send('btcusdt@aggTrade', agg(102, M + 125_000, '61850.00000000'));

@@ -70,7 +70,7 @@ describe('qtrade feed --paper', () => {
   it('fills a resting limit order when a trade prints through it, and holds the account meanwhile', async () => {
     expect((await cli.qt(['order', 'buy', 'BTCUSDT', '0.01', '--limit', '59000'])).code).toBe(0);
     const run = cli.qt(['feed', '--paper', '--symbols', 'btcusdt', '--channels', 'aggTrade', '--duration', '3s', '--json']);
-    await cli.fake.waitForSubscriber('btcusdt@aggTrade', 10_000);
+    await cli.fake.waitForSubscriber('btcusdt@aggTrade', 30_000);
     const busy = await cli.qt(['order', 'buy', 'BTCUSDT', '0.001']);
     expect(busy.code).toBe(2);
     expect(busy.stderr).toMatch(/already in use by qtrade process \d+/);

@@ -51,7 +51,7 @@ async function lines(file: string): Promise<RecordingLine[]> {
 /** Starts `qtrade record` and, once it subscribed, pushes frames on the fake server. */
 async function recordWhileSending(args: string[], send: () => void): Promise<CliResult> {
   const run = runCli(['--data-dir', tmp.dir, 'record', ...args], { env: env(), timeoutMs: 20_000 });
-  await fake.waitForSubscriber('btcusdt@aggTrade', 10_000);
+  await fake.waitForSubscriber('btcusdt@aggTrade', 30_000);
   send();
   return run;
 }
@@ -118,7 +118,7 @@ describe('qtrade record', () => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
-      await fake.waitForSubscriber('btcusdt@aggTrade', 10_000);
+      await fake.waitForSubscriber('btcusdt@aggTrade', 30_000);
       for (let i = 0; i < 3; i++) fake.send('btcusdt@aggTrade', agg(i));
       await fake.waitFor(() => existsSync(out), 'the output file');
       // Give the recorder a moment to take the frames before the signal.
