@@ -3,6 +3,7 @@ import type { Clock } from '../engine/clock.js';
 import type { AccountView } from '../engine/alerts/engine.js';
 import { AlertService } from '../engine/alerts/service.js';
 import type { Instruments } from '../engine/market/instruments.js';
+import type { TradingNode } from '../engine/node.js';
 import type { Store } from '../engine/store/types.js';
 import type { BackoffOptions } from './backoff.js';
 import type { NotifyConfig } from './config.js';
@@ -26,6 +27,11 @@ export interface LiveAlertsOptions {
   /** How often to take in alerts other processes added to the store (ms); default 5000, 0 never. */
   syncMs?: number;
   report?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** What alerts need of a running TradingNode (the daemon's, the TUI's): its bus, clock, symbols and paper account. */
+export function nodeAlertsWiring(node: TradingNode): { bus: Bus; clock: Clock; instruments: Instruments; account: AccountView } {
+  return { bus: node.bus, clock: node.clock, instruments: node.instruments, account: { position: (s) => node.trading.service.position(s) } };
 }
 
 export interface LiveAlerts {

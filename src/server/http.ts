@@ -21,18 +21,65 @@ export function jsonText(value: unknown): string {
  */
 export function createRequestHandler(ctx: DaemonContext, routes: readonly Route[]): (req: IncomingMessage, res: ServerResponse) => void {
   const byPath = new Map<string, Map<string, Route>>();
+  const templates: PathTemplate[] = [];
   for (const r of routes) {
     let m = byPath.get(r.path);
-    if (!m) byPath.set(r.path, (m = new Map()));
+    if (!m) {
+      byPath.set(r.path, (m = new Map()));
+      if (r.path.includes('{')) templates.push(pathTemplate(r.path, m));
+    }
     if (m.has(r.method)) throw new Error(`duplicate route ${r.method} ${r.path}`);
     m.set(r.method, r);
   }
+  const lookup = (path: string): { methods: Map<string, Route>; pathParams: Array<[string, string]> } | undefined => {
+    const exact = byPath.get(path);
+    if (exact) return { methods: exact, pathParams: [] };
+    for (const t of templates) {
+      const m = t.re.exec(path);
+      if (m) return { methods: t.methods, pathParams: t.names.map((n, i) => [n, pathSegment(n, m[i + 1]!)]) };
+    }
+    return undefined;
+  };
   return (req, res) => {
-    void handle(ctx, byPath, req, res);
+    void handle(ctx, lookup, req, res);
   };
 }
 
-async function handle(ctx: DaemonContext, byPath: Map<string, Map<string, Route>>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A route path with `{name}` segments (/api/qtrade/proposals/{id}/approve); a segment's value arrives as parameter `name`. */
+interface PathTemplate {
+  re: RegExp;
+  names: string[];
+  methods: Map<string, Route>;
+}
+
+function pathTemplate(path: string, methods: Map<string, Route>): PathTemplate {
+  const names: string[] = [];
+  const source = path
+    .split('/')
+    .map((seg) => {
+      const m = /^\{([A-Za-z][A-Za-z0-9]*)\}$/.exec(seg);
+      if (!m) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(m[1]!);
+      return '([^/]{1,200})';
+    })
+    .join('/');
+  return { re: new RegExp(`^${source}$`), names, methods };
+}
+
+function pathSegment(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw ApiErrors.badParam(name, 'malformed percent-escape in the path');
+  }
+}
+
+async function handle(
+  ctx: DaemonContext,
+  lookup: (path: string) => { methods: Map<string, Route>; pathParams: Array<[string, string]> } | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const method = req.method ?? 'GET';
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
@@ -40,13 +87,15 @@ async function handle(ctx: DaemonContext, byPath: Map<string, Map<string, Route>
   const query = q === -1 ? '' : rawUrl.slice(q + 1);
   let label = 'unknown';
   try {
-    const methods = byPath.get(path);
-    if (!methods) throw ApiErrors.unknownRoute(method, path);
-    const route = methods.get(method === 'HEAD' ? 'GET' : method);
+    const found = lookup(path);
+    if (!found) throw ApiErrors.unknownRoute(method, path);
+    const route = found.methods.get(method === 'HEAD' ? 'GET' : method);
     if (!route) throw ApiErrors.methodNotAllowed(method, path);
     label = `${route.method} ${route.path}`;
     const body = await readBody(req);
     const params = parseQuery(query, 'query');
+    // The path names the resource: its segments win over query and body parameters of the same name.
+    for (const [k, v] of found.pathParams) params.set(k, v);
     let json: unknown;
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (body.length > 0) {

@@ -20,7 +20,7 @@ import { fetchMarketSnapshot } from '../engine/trading.js';
 import { VERSION } from '../version.js';
 import { cachedMarketInfo, bundledMarketInfo, fetchMarketInfo, offlineMarketInfo, type MarketInfo } from '../engine/market/market-info.js';
 import { startApiServer, type ApiServer } from './app.js';
-import { attachAlerts, startDaemonAlerts } from './routes/qtrade-alerts.js';
+import { startDaemonAlerts } from './routes/qtrade-alerts.js';
 import { notifyConfig, type NotifyConfig } from '../notify/config.js';
 import { Settings } from '../config/resolve.js';
 import { BacktestJobs } from './backtest-jobs.js';
@@ -213,9 +213,9 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
       shutdown: (reason) => requestStop(reason),
       strategies,
       backtests,
+      alerts,
     };
     if (publisher) ctx.probes.push({ name: 'bus', check: () => publisher.ping() });
-    attachAlerts(ctx, alerts);
 
     const api: ApiServer = await startApiServer(ctx, cfg.host, cfg.port);
     closers.push(() => api.close());

@@ -4,6 +4,7 @@ import type { TradingNode } from '../engine/node.js';
 import type { StrategyManager } from '../engine/strategy/manager.js';
 import type { BacktestJobs } from './backtest-jobs.js';
 import type { DaemonMetrics } from './metrics.js';
+import type { DaemonAlerts } from './routes/qtrade-alerts.js';
 
 /**
  * The daemon's API contract: routes, requests, principals and errors. Route modules under
@@ -139,4 +140,6 @@ export interface DaemonContext {
   strategies?: StrategyManager;
   /** Backtest jobs on worker threads (routes/qtrade-strategies.ts). */
   backtests?: BacktestJobs;
+  /** Alerts on the node with their delivery (routes/qtrade-alerts.ts); absent: those routes answer 503. */
+  alerts?: DaemonAlerts;
 }

@@ -1,8 +1,22 @@
-import { modeText, type AlertFiring } from './types.js';
+import { modeText, type AlertFiring, type AlertMode, type AlertStatus, type NotifyChannel } from './types.js';
 import type { AlertView } from './service.js';
 
-/** An alert as JSON (CLI --json, the daemon's API): times in ms, null where absent. */
-export function alertJson(v: AlertView): Record<string, unknown> {
+/** An alert as JSON (CLI --json, the daemon's API, the TUI): times in ms, null where absent. */
+export interface AlertJson {
+  id: string;
+  symbol: string;
+  condition: string;
+  mode: AlertMode['kind'];
+  cooldownMs: number | null;
+  expiresAt: number | null;
+  notify: NotifyChannel[];
+  createdAt: number;
+  status: AlertStatus;
+  fired: number;
+  lastFiredAt: number | null;
+}
+
+export function alertJson(v: AlertView): AlertJson {
   const a = v.record.alert;
   return {
     id: a.id,

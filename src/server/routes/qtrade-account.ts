@@ -42,7 +42,8 @@ class AccountApiError extends ApiError {
   }
 }
 
-function guarded(handle: (req: ApiRequest) => Promise<ApiResult> | ApiResult): (req: ApiRequest) => Promise<ApiResult> {
+/** Answers the engine's typed errors (refusals, usage) with their wire codec, so a client rethrows the very error. */
+export function guarded(handle: (req: ApiRequest) => Promise<ApiResult> | ApiResult): (req: ApiRequest) => Promise<ApiResult> {
   return async (req) => {
     try {
       return await handle(req);

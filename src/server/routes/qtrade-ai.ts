@@ -4,12 +4,16 @@ import { Assistant, type AssistantAnswer } from '../../engine/ai/assistant.js';
 import { AiClient } from '../../engine/ai/client.js';
 import { aiConfigFrom, type AiConfig } from '../../engine/ai/config.js';
 import { costOf } from '../../engine/ai/pricing.js';
-import { ProposalBook } from '../../engine/ai/proposals.js';
+import { describeOrder, ProposalBook, type ProposalStatus } from '../../engine/ai/proposals.js';
 import { createToolBox } from '../../engine/ai/tools.js';
 import { nodeEngineView } from '../../engine/ai/view.js';
 import { QtradeError } from '../../engine/errors.js';
-import { jsonText } from '../http.js';
-import { ApiError, ApiErrors, type DaemonContext, type Route } from '../types.js';
+import type { Instrument } from '../../engine/market/types.js';
+import { orderRequestFromText } from '../../engine/trading.js';
+import { placedReplyToWire } from '../../client/wire.js';
+import { intParam, jsonText, optionalParam, requiredParam } from '../http.js';
+import { ApiError, ApiErrors, type ApiRequest, type DaemonContext, type Route } from '../types.js';
+import { guarded } from './qtrade-account.js';
 
 /**
  * POST /api/qtrade/ai: one question to the assistant over the daemon's live node. The answer
@@ -110,6 +114,92 @@ export function qtradeAiRoutes(ctx: DaemonContext, opts: AiRouteOptions = {}): R
         assistant.addHistory(turns);
         return { stream: (res) => answer(ctx, res, assistant, prompt, config, req.principal.name ?? req.principal.kind) };
       },
+    },
+    ...proposalRoutes(ctx),
+  ];
+}
+
+const STATUSES: readonly ProposalStatus[] = ['pending', 'approved', 'rejected', 'expired', 'failed'];
+
+/**
+ * The assistant's order proposals: listing them is `read`; approving (which places the order on
+ * the daemon's account, as POST /api/qtrade/orders does) and rejecting are `trade`. Proposals
+ * wait for a person, so they expire and are decided on the daemon's local clock, as the CLI's.
+ */
+function proposalRoutes(ctx: DaemonContext): Route[] {
+  let opening: Promise<ProposalBook> | undefined;
+  // One book, brought up to date per request: proposals are made and decided by other processes too.
+  const book = async (): Promise<ProposalBook> => {
+    opening ??= ProposalBook.open(ctx.node.store).catch((err: unknown) => {
+      opening = undefined;
+      throw err;
+    });
+    const b = await opening;
+    await b.refresh();
+    return b;
+  };
+  const known = async (req: ApiRequest): Promise<{ b: ProposalBook; id: string }> => {
+    const id = requiredParam(req, 'id');
+    const b = await book();
+    if (!b.get(id, ctx.wallNow())) throw new ApiError(404, -1000, `No proposal "${id}" (GET /api/qtrade/proposals lists them).`);
+    return { b, id };
+  };
+  const who = (req: ApiRequest): string => req.principal.name ?? req.principal.tokenId ?? req.principal.kind;
+  return [
+    {
+      method: 'GET',
+      path: '/api/qtrade/proposals',
+      scope: 'read',
+      summary: "Orders the assistant proposed, newest first (id, order, rationale, status pending/approved/rejected/expired/failed, the placed order's id)",
+      params: { status: `only this status (${STATUSES.join(', ')})`, limit: 'at most this many (default 50, at most 1000)' },
+      handle: async (req) => {
+        const status = optionalParam(req, 'status');
+        if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) throw ApiErrors.badParam('status', `expected one of ${STATUSES.join(', ')}`);
+        const limit = intParam(req, 'limit', { min: 1, max: 1000, fallback: 50 })!;
+        const list = (await book()).list(ctx.wallNow()).filter((p) => status === undefined || p.status === status);
+        return { body: list.slice(0, limit) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/qtrade/proposals/{id}/approve',
+      scope: 'trade',
+      summary: "Approve a pending proposal: its order is placed on the daemon's paper account (client order id ai-<id>); answers {proposal, order, fills, duplicate, instruments}",
+      params: { id: 'the proposal id, e.g. p12' },
+      handle: guarded(async (req) => {
+        const { b, id } = await known(req);
+        const node = ctx.node;
+        let inst: Instrument | undefined;
+        const { proposal, placed } = await b.approve(
+          id,
+          ctx.wallNow(),
+          (text) => {
+            inst = node.instruments.get(text.symbol);
+            return node.placeOrder(orderRequestFromText(inst, text));
+          },
+          (s) => node.instruments.get(s).qtyScale,
+        );
+        ctx.log.info({ proposal: proposal.id, orderId: placed.order.orderId, caller: who(req) }, `proposal ${proposal.id} approved: ${describeOrder(proposal.order)}`);
+        return { body: { proposal, ...placedReplyToWire({ ...placed, instruments: [inst!] }) } };
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/api/qtrade/proposals/{id}/reject',
+      scope: 'trade',
+      summary: 'Reject a pending proposal (nothing is placed); JSON {reason?} or a reason parameter is kept with it',
+      params: { id: 'the proposal id, e.g. p12', reason: 'why (at most 500 characters)' },
+      handle: guarded(async (req) => {
+        const { b, id } = await known(req);
+        const j = req.json;
+        const fromJson = typeof j === 'object' && j !== null && !Array.isArray(j) ? (j as { reason?: unknown }).reason : undefined;
+        if (fromJson !== undefined && typeof fromJson !== 'string') throw ApiErrors.badParam('reason', 'expected a string');
+        const reason = (fromJson as string | undefined) ?? optionalParam(req, 'reason') ?? `rejected through the daemon by ${who(req)}`;
+        if (reason.length > 500) throw ApiErrors.badParam('reason', 'at most 500 characters');
+        const proposal = await b.reject(id, ctx.wallNow(), reason);
+        ctx.log.info({ proposal: proposal.id, caller: who(req) }, `proposal ${proposal.id} rejected`);
+        return { body: proposal };
+      }),
     },
   ];
 }

@@ -6,7 +6,7 @@ import type { TradingNode } from '../../engine/node.js';
 import type { Store } from '../../engine/store/types.js';
 import { chatAccount } from '../../notify/chat-account.js';
 import { describeNotify, type NotifyConfig } from '../../notify/config.js';
-import { startLiveAlerts, type LiveAlerts } from '../../notify/live-alerts.js';
+import { nodeAlertsWiring, startLiveAlerts, type LiveAlerts } from '../../notify/live-alerts.js';
 import { sendNow } from '../../notify/notifier.js';
 import { intParam, optionalParam, requiredParam } from '../http.js';
 import { ApiError, ApiErrors, type ApiRequest, type DaemonContext, type Route } from '../types.js';
@@ -20,20 +20,15 @@ export interface DaemonAlerts extends LiveAlerts {
   notify: NotifyConfig;
 }
 
-const running = new WeakMap<DaemonContext, DaemonAlerts>();
-
 /** Starts the daemon's alerts on its node (before the feed starts) with the Telegram chat commands. */
 export async function startDaemonAlerts(opts: { node: TradingNode; store: Store; log: Logger; notify: NotifyConfig; wallNow: () => number }): Promise<DaemonAlerts> {
   const { node, log } = opts;
   const late: { service?: LiveAlerts['service'] } = {};
   const alerts = await startLiveAlerts({
-    bus: node.bus,
-    clock: node.clock,
-    instruments: node.instruments,
+    ...nodeAlertsWiring(node),
     store: opts.store,
     notify: opts.notify,
     wallNow: opts.wallNow,
-    account: { position: (s) => node.trading.service.position(s) },
     chat: chatAccount({ trading: node.trading, market: node.market, symbols: () => node.symbols(), alerts: () => late.service, wallNow: opts.wallNow }),
     report: (level, m) => log[level](m),
   });
@@ -41,11 +36,6 @@ export async function startDaemonAlerts(opts: { node: TradingNode; store: Store;
   node.bus.subscribe('alert.fired', (f) => log.info({ alert: firingJson(f) }, `alert ${f.id}: ${f.message}`));
   log.info({ alerts: service.list(opts.wallNow()).filter((a) => a.running).length }, `alerts running; notifications: ${describeNotify(opts.notify)}`);
   return { ...alerts, notify: opts.notify };
-}
-
-/** Makes the daemon's alerts reachable to the routes of this context. */
-export function attachAlerts(ctx: DaemonContext, alerts: DaemonAlerts): void {
-  running.set(ctx, alerts);
 }
 
 function body(req: ApiRequest): Record<string, unknown> {
@@ -93,7 +83,7 @@ function alertInput(b: Record<string, unknown>): AlertInput {
 
 export function qtradeAlertRoutes(ctx: DaemonContext): Route[] {
   const alerts = (): DaemonAlerts => {
-    const a = running.get(ctx);
+    const a = ctx.alerts;
     if (!a) throw ApiErrors.unavailable('this daemon runs no alerts');
     return a;
   };

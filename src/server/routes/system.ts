@@ -145,10 +145,18 @@ export function openApiDocument(routes: readonly Route[], version: string): Json
 function operation(r: Route): JsonObject {
   const declared = r.params ?? {};
   const all: Record<string, string> = r.signed ? { ...declared, ...pick(SIGNED_PARAMS, (k) => !(k in declared)) } : declared;
-  const parameters = Object.entries(all).map(([name, text]) => {
-    const required = text.endsWith(' (required)');
-    return { name, in: 'query', required, description: required ? text.slice(0, -' (required)'.length) : text, schema: { type: 'string' } };
-  });
+  // `{name}` segments of the path are path parameters (always required); the rest go in the query or body.
+  const inPath = new Set([...r.path.matchAll(/\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]!));
+  const parameters = [
+    ...[...inPath].map((name) => ({ name, in: 'path', required: true, description: (all[name] ?? name).replace(/ \(required\)$/, ''), schema: { type: 'string' } })),
+    ...Object.entries(all)
+      .filter(([name]) => !inPath.has(name))
+      .map(([name, text]) => {
+        const required = text.endsWith(' (required)');
+        return { name, in: 'query', required, description: required ? text.slice(0, -' (required)'.length) : text, schema: { type: 'string' } };
+      }),
+  ];
+  const bodyParameters = parameters.filter((p) => p.in !== 'path');
   const errorResponse = { description: "Error: Binance's {code, msg}", content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   const op: JsonObject = {
     operationId: `${r.method.toLowerCase()}${r.path.replace(/[^A-Za-z0-9]+/g, '_')}`,
@@ -163,13 +171,13 @@ function operation(r: Route): JsonObject {
   };
   if (r.signed) op['x-binance-signed'] = true;
   if (parameters.length > 0) op.parameters = parameters;
-  if (parameters.length > 0 && r.method !== 'GET') {
+  if (bodyParameters.length > 0 && r.method !== 'GET') {
     // Binance clients send these form-encoded in the body as often as in the query; query values win, as on Binance.
     op.requestBody = {
       required: false,
       content: {
         'application/x-www-form-urlencoded': {
-          schema: { type: 'object', properties: Object.fromEntries(parameters.map((p) => [p.name, { type: 'string', description: p.description }])) },
+          schema: { type: 'object', properties: Object.fromEntries(bodyParameters.map((p) => [p.name, { type: 'string', description: p.description }])) },
         },
       },
     };
