@@ -3,6 +3,7 @@ import type { ReplaySession } from '../replay-session.js';
 import { fmtAmount, fmtPrice, fmtQty } from '../format.js';
 import { PanelHost, renderTui, until } from '../testing/harness.js';
 import { REAL, replayed } from '../testing/sessions.js';
+import { AccountLine, summaryLine } from './AccountLine.js';
 import { AccountTabs } from './AccountTabs.js';
 import { Balances } from './Balances.js';
 import { Fills } from './Fills.js';
@@ -87,6 +88,21 @@ describe('account panels', () => {
     const r2 = renderTui(session.source, <AccountTabs width={100} height={6} focused={false} tab={tab} onTabStep={() => {}} />);
     await until(r2, (x) => x.includes('[Fills]') && x.includes('taker'), 'fills tab');
     r2.unmount();
+  });
+
+  it('AccountLine: what does not fit goes whole (hint first, then parts), never a number cut short', async () => {
+    const parts = ['Orders 1', 'BTC +0.04995', 'USDT uPnL -5.18 rPnL +0.00', 'USDT 5,696.63 free'];
+    expect(summaryLine(parts, 100, 'Tab: next panel')).toEqual({ text: ' Orders 1 · BTC +0.04995 · USDT uPnL -5.18 rPnL +0.00 · USDT 5,696.63 free', withHint: true });
+    expect(summaryLine(parts, 80, 'Tab: next panel')).toEqual({ text: ' Orders 1 · BTC +0.04995 · USDT uPnL -5.18 rPnL +0.00 · USDT 5,696.63 free', withHint: false });
+    expect(summaryLine(parts, 60, 'Tab: next panel')).toEqual({ text: ' Orders 1 · BTC +0.04995 · USDT uPnL -5.18 rPnL +0.00 …', withHint: false });
+    expect(summaryLine(parts, 20, 'Tab: next panel')).toEqual({ text: ' Orders 1 …', withHint: false });
+
+    const usdt = session.source.balances().find((b) => b.asset === 'USDT')!;
+    const r = renderTui(session.source, <AccountLine width={80} hint="Tab: next panel" />);
+    const f = await until(r, (x) => x.includes('free'), 'the account line');
+    expect(f).toContain(`USDT ${fmtAmount(usdt.free)} free`);
+    expect(f).toMatch(/BTC \+0\.00\d{3}/);
+    r.unmount();
   });
 
   it('Log: order changes and fills as they happen', async () => {
