@@ -1,5 +1,6 @@
 import type { RiskStateName } from '../engine/bus.js';
 import { ParseError, QtradeError, UsageError, VenueError } from '../engine/errors.js';
+import type { Channel } from '../engine/market/source.js';
 import type { Instrument } from '../engine/market/types.js';
 import { OrderRejectedError } from '../engine/orders/rejections.js';
 import { ORDER_TYPES, type Amount, type Balance, type Fill, type Order, type OrderStatus, type OrderType, type Side, type TimeInForce } from '../engine/orders/types.js';
@@ -519,6 +520,36 @@ export function resumeReplyToWire(r: ResumeReply): Obj {
 export function resumeReplyFromWire(x: unknown, what = 'answer'): ResumeReply {
   const o = obj(x, what);
   return { status: riskStatusFromWire(o.status, `${what}.status`), previous: o.previous === null ? undefined : oneOf(o, 'previous', RISK_STATES, what) };
+}
+
+/** GET /api/qtrade/feed: what the daemon's market feed carries, for a client that mirrors it (the TUI). */
+export interface FeedInfo {
+  /** Uppercase, in feed order. */
+  symbols: string[];
+  channels: Channel[];
+  /** One per symbol: the scales its stream payloads are read at. */
+  instruments: Instrument[];
+}
+
+const CHANNELS: readonly Channel[] = ['aggTrade', 'trade', 'kline_1m', 'bookTicker', 'depth', 'miniTicker'];
+
+export function feedInfoToWire(f: FeedInfo): Obj {
+  return { symbols: f.symbols, channels: f.channels, instruments: f.instruments.map(instrumentToWire) };
+}
+
+export function feedInfoFromWire(x: unknown, what = 'answer'): FeedInfo {
+  const o = obj(x, what);
+  const symbols = list(o, 'symbols', what).map((s, i) => {
+    if (typeof s !== 'string' || s === '') fail(`${what}.symbols[${i}]`, 'is not a symbol');
+    return s;
+  });
+  const channels = list(o, 'channels', what).map((c, i) => {
+    if (!(CHANNELS as readonly unknown[]).includes(c)) fail(`${what}.channels[${i}]`, `is not one of ${CHANNELS.join(', ')}`);
+    return c as Channel;
+  });
+  const instruments = instrumentsFromWire(o, what);
+  for (const s of symbols) if (!instruments.some((i) => i.symbol === s)) fail(`${what}.instruments`, `lack ${s}`);
+  return { symbols, channels, instruments };
 }
 
 // ------------------------------------------------------------------ errors

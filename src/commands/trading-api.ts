@@ -161,10 +161,14 @@ class EmbeddedTrading implements TradingApi {
 
 const API = '/api/qtrade';
 
-class DaemonTrading implements TradingApi {
+export class DaemonTrading implements TradingApi {
   private readonly instruments = new Map<string, Instrument>();
 
-  constructor(private readonly client: DaemonClient) {}
+  constructor(
+    private readonly client: DaemonClient,
+    /** Where a position without a mark is reported; a command warns on stderr. */
+    private readonly warn: (message: string) => void = (m) => out.err(m),
+  ) {}
 
   instrument(symbol: string): Instrument {
     const inst = this.instruments.get(symbol.toUpperCase());
@@ -257,7 +261,7 @@ class DaemonTrading implements TradingApi {
   /** The daemon marks to its feed's last trades; an open position it has no trade for is unmarked, as embedded mode warns too. */
   private warnUnmarked(list: readonly MarkedPosition[]): void {
     const unmarked = list.filter((p) => p.qty !== 0n && p.mark === undefined).map((p) => p.symbol);
-    if (unmarked.length > 0) out.err(`warning: the daemon at ${this.client.url} has seen no trade of ${unmarked.join(', ')}; unrealized PnL unknown`);
+    if (unmarked.length > 0) this.warn(`warning: the daemon at ${this.client.url} has seen no trade of ${unmarked.join(', ')}; unrealized PnL unknown`);
   }
 
   /** One request: the daemon's refusals become the typed errors embedded mode throws; an unreadable answer is exit 4. */

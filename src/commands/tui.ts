@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
+import { aiConfigFrom } from '../engine/ai/config.js';
 import { UsageError } from '../engine/errors.js';
-import { findDaemon } from '../server/daemon-file.js';
+import { notifyConfig } from '../notify/config.js';
+import { connectDaemon } from '../client/daemon-client.js';
+import { DaemonSource } from '../tui/daemon-source.js';
 import { openLiveSession } from '../tui/live-session.js';
 import { ReplaySession } from '../tui/replay-session.js';
 import { assertTerminal } from '../tui/terminal.js';
 import type { RunTuiOptions } from '../tui/run.js';
 import { parseSpeed, parseSymbols } from './args.js';
-import { action, settingsFor, type GlobalOptions } from './context.js';
+import { action, settingsFor } from './context.js';
 import { binanceEndpoints } from './market.js';
 import { PAPER_ACCOUNT } from './trading-context.js';
 
@@ -31,12 +34,12 @@ interface TuiOptions {
 export function register(program: Command): void {
   program
     .command('tui')
-    .description('the dashboard: live Binance data with paper trading, or a recording with --replay (the default command on a terminal)')
+    .description("the dashboard: live Binance data with paper trading, a running daemon's (--connect URL, or the daemon of the data dir), or a recording with --replay (the default command on a terminal)")
     .option('--symbols <list>', 'comma-separated symbols (default: the `symbols` setting; with --replay: every symbol recorded)')
     .option('--replay <file>', 'show a recording instead of the live feed (offline; a temporary paper account)')
     .option('--speed <x>', 'with --replay: multiple of the recorded pace, or "max" (default 1)')
     .option('--loop', 'with --replay: start over at the end, with a fresh paper account')
-    .addHelpText('after', '\nKeys: Tab panels · 1-4 layouts · / commands · b/s order entry · ? help · q quit.\nTry it offline: qtrade demo')
+    .addHelpText('after', '\nKeys: Tab panels · 1-8 layouts (7 AI, 8 alerts) · / commands · b/s order entry · ? help · q quit.\nTry it offline: qtrade demo')
     .action(action((opts: TuiOptions, cmd: Command) => tui(opts, cmd)));
 }
 
@@ -44,7 +47,15 @@ export function register(program: Command): void {
 export async function replayTui(opts: { file: string; speed: number | 'max'; loop: boolean; symbols?: string[] }, cmd: Command): Promise<void> {
   const settings = settingsFor(cmd);
   const warnings: string[] = [];
-  const session = await ReplaySession.open({ ...opts, fees: settings.fees(), candleGraceMs: settings.number('candles.graceMs'), onWarning: (m) => warnings.push(m) });
+  const session = await ReplaySession.open({
+    ...opts,
+    fees: settings.fees(),
+    candleGraceMs: settings.number('candles.graceMs'),
+    onWarning: (m) => warnings.push(m),
+    ai: () => aiConfigFrom((k) => settings.string(k)),
+    // The stored alerts fire on the recording, as `qtrade replay` fires them.
+    alerts: { storeUrl: settings.storeUrl(), bell: notifyConfig(settings).bell },
+  });
   try {
     assertTerminal();
   } catch (err) {
@@ -65,13 +76,13 @@ async function tui(opts: TuiOptions, cmd: Command): Promise<void> {
   if (opts.speed !== undefined || opts.loop) throw new UsageError('--speed and --loop apply to --replay FILE', { hint: 'qtrade tui --replay FILE --speed 10, or qtrade demo' });
 
   const settings = settingsFor(cmd);
-  const connect = cmd.optsWithGlobals<GlobalOptions>().connect;
-  const running = findDaemon(settings.dataDir);
-  if (connect !== undefined || running) {
-    const where = running ? `a qtrade daemon runs for ${settings.dataDir} (pid ${running.pid}, ${running.url}) and holds the paper account` : `--connect ${connect} was given`;
-    throw new UsageError(`${where}, but the TUI cannot attach to a daemon yet: that mode (--connect) is coming`, {
-      hint: running ? 'stop the daemon (qtrade daemon stop) to run the TUI with its own engine, or use the CLI against the daemon meanwhile' : 'drop --connect to run the TUI with its own engine',
-    });
+  // --connect / QTRADE_CONNECT / daemon.url, or the daemon running for this data dir (it holds the paper account).
+  const daemon = connectDaemon(settings);
+  if (daemon) {
+    assertTerminal();
+    const source = await DaemonSource.open({ url: daemon.url, token: settings.string('daemon.token'), symbols });
+    await runTui({ source, cleanup: async () => source.close() });
+    return;
   }
   assertTerminal();
   const session = await openLiveSession({
@@ -82,6 +93,8 @@ async function tui(opts: TuiOptions, cmd: Command): Promise<void> {
     account: PAPER_ACCOUNT,
     fees: settings.fees(),
     candleGraceMs: settings.number('candles.graceMs'),
+    ai: () => aiConfigFrom((k) => settings.string(k)),
+    notify: notifyConfig(settings),
   });
   await runTui({ source: session.source, warnings: session.warnings, cleanup: () => session.close() });
 }

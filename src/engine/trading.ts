@@ -248,15 +248,7 @@ export class PaperTrading {
 
   /** Realized and unrealized PnL per quote asset, over every position. */
   pnlTotals(positions: readonly MarkedPosition[]): PnlTotal[] {
-    const by = new Map<string, PnlTotal>();
-    for (const p of positions) {
-      let t = by.get(p.quoteAsset);
-      if (!t) by.set(p.quoteAsset, (t = { quoteAsset: p.quoteAsset, realizedPnl: 0n, unrealizedPnl: 0n, totalPnl: 0n }));
-      t.realizedPnl += p.realizedPnl;
-      t.unrealizedPnl = t.unrealizedPnl === undefined || p.unrealizedPnl === undefined ? undefined : t.unrealizedPnl + p.unrealizedPnl;
-      t.totalPnl = t.unrealizedPnl === undefined ? undefined : t.realizedPnl + t.unrealizedPnl;
-    }
-    return [...by.values()].sort((a, b) => a.quoteAsset.localeCompare(b.quoteAsset));
+    return pnlTotals(positions);
   }
 
   /** `qtrade paper reset`: a fresh account generation with these free balances; limits and risk state stay. */
@@ -367,21 +359,39 @@ export class PaperTrading {
 
   private mark(p: Position, mark: number | undefined): MarkedPosition {
     const inst = this.instruments.get(p.symbol);
-    const unrealized = p.qty === 0n ? 0n : mark === undefined ? undefined : (p.qty * BigInt(mark)) / pow10n(inst.priceScale) - p.cost;
-    return {
-      symbol: p.symbol,
-      baseAsset: inst.baseAsset,
-      quoteAsset: inst.quoteAsset,
-      priceScale: inst.priceScale,
-      qty: p.qty,
-      cost: p.cost,
-      avgEntry: p.avgEntry,
-      realizedPnl: p.realizedPnl,
-      fees: p.fees,
-      mark,
-      unrealizedPnl: unrealized,
-    };
+    return markPosition({ ...p, baseAsset: inst.baseAsset, quoteAsset: inst.quoteAsset, priceScale: inst.priceScale }, mark);
   }
+}
+
+/** A position marked at `mark` (raw at its priceScale): unrealized PnL, undefined without a mark. */
+export function markPosition(p: Omit<MarkedPosition, 'mark' | 'unrealizedPnl'>, mark: number | undefined): MarkedPosition {
+  const unrealized = p.qty === 0n ? 0n : mark === undefined ? undefined : (p.qty * BigInt(mark)) / pow10n(p.priceScale) - p.cost;
+  return {
+    symbol: p.symbol,
+    baseAsset: p.baseAsset,
+    quoteAsset: p.quoteAsset,
+    priceScale: p.priceScale,
+    qty: p.qty,
+    cost: p.cost,
+    avgEntry: p.avgEntry,
+    realizedPnl: p.realizedPnl,
+    fees: p.fees,
+    mark,
+    unrealizedPnl: unrealized,
+  };
+}
+
+/** Realized and unrealized PnL per quote asset, over every position. */
+export function pnlTotals(positions: readonly MarkedPosition[]): PnlTotal[] {
+  const by = new Map<string, PnlTotal>();
+  for (const p of positions) {
+    let t = by.get(p.quoteAsset);
+    if (!t) by.set(p.quoteAsset, (t = { quoteAsset: p.quoteAsset, realizedPnl: 0n, unrealizedPnl: 0n, totalPnl: 0n }));
+    t.realizedPnl += p.realizedPnl;
+    t.unrealizedPnl = t.unrealizedPnl === undefined || p.unrealizedPnl === undefined ? undefined : t.unrealizedPnl + p.unrealizedPnl;
+    t.totalPnl = t.unrealizedPnl === undefined ? undefined : t.realizedPnl + t.unrealizedPnl;
+  }
+  return [...by.values()].sort((a, b) => a.quoteAsset.localeCompare(b.quoteAsset));
 }
 
 // ------------------------------------------------------------------ store state

@@ -40,15 +40,16 @@ describe('qtrade tui / demo (CLI)', () => {
     expect(r.stderr).toContain('--speed and --loop apply to --replay FILE');
   });
 
-  it('does not fake a daemon connection: a running daemon is a clear error (exit 2)', async () => {
+  it('attaches to a running daemon or --connect URL, and still needs a terminal first (exit 2, nothing contacted)', async () => {
     const dir = dataDir();
     // This test process stands in for the daemon: daemon.json names a live pid.
     fs.writeFileSync(path.join(dir, 'daemon.json'), JSON.stringify({ pid: process.pid, url: 'http://127.0.0.1:1', host: '127.0.0.1', port: 1, startedAt: new Date(0).toISOString(), version: 'test', source: 'binance' }));
-    const r = await runCli(['--data-dir', dir, 'tui']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`a qtrade daemon runs for ${dir} (pid ${process.pid}`);
-    expect(r.stderr).toContain('(--connect) is coming');
-    expect(r.stderr).toContain('qtrade daemon stop');
+    for (const args of [['tui'], ['tui', '--connect', 'http://127.0.0.1:9']]) {
+      const r = await runCli(['--data-dir', dir, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('the TUI needs an interactive terminal');
+      expect(r.stderr).not.toContain('coming');
+    }
   });
 
   it('without a terminal, bare `qtrade` still prints help (and lists tui and demo)', async () => {
