@@ -15,6 +15,8 @@ import {
   type SourceTopics,
   type TuiSource,
 } from './source.js';
+import { EmbeddedStrategies, type EmbeddedStrategiesOptions } from './sources/embedded-strategies.js';
+import { EmbeddedSystem } from './sources/embedded-system.js';
 
 export interface EmbeddedSourceOptions {
   info: SourceInfo;
@@ -28,6 +30,8 @@ export interface EmbeddedSourceOptions {
   lagMs?: (node: TradingNode) => number | undefined;
   /** Wall clock for the reconnect countdown. */
   wallNow?: () => number;
+  /** Live strategies and backtests: the store URL (backtests on stored candles), recordings to offer. */
+  strategies?: Omit<EmbeddedStrategiesOptions, 'wallNow'>;
 }
 
 type Handler = (payload: never) => void;
@@ -39,6 +43,8 @@ type Handler = (payload: never) => void;
  */
 export class EmbeddedSource implements TuiSource {
   readonly info: SourceInfo;
+  readonly strategies: EmbeddedStrategies;
+  readonly system: EmbeddedSystem;
   private current: TradingNode;
   private readonly handlers = new Map<SourceTopic, Set<Handler>>();
   private detach: Array<() => void> = [];
@@ -53,20 +59,27 @@ export class EmbeddedSource implements TuiSource {
     this.wallNow = opts.wallNow ?? Date.now;
     this.current = node;
     this.wire(node);
+    this.strategies = new EmbeddedStrategies(node, { ...opts.strategies, wallNow: this.wallNow });
+    this.system = new EmbeddedSystem(this, { strategies: this.strategies, storeUrl: opts.strategies?.storeUrl, wallNow: this.wallNow });
   }
 
   get node(): TradingNode {
     return this.current;
   }
 
-  /** Switches to another node (a replay's next pass) and tells subscribers why. */
-  attach(node: TradingNode, reason: string): void {
+  /**
+   * Switches to another node (a replay's next pass) and tells subscribers why. Resolves once the
+   * live strategies run on the new node; await it before the node's feed starts.
+   */
+  attach(node: TradingNode, reason: string): Promise<void> {
     for (const d of this.detach.splice(0)) d();
     this.current = node;
     this.feedState = undefined;
     this.feedSince = undefined;
     this.wire(node);
+    const strategies = this.strategies.attach(node);
     this.emit('source.reset', { reason });
+    return strategies;
   }
 
   /** Stops forwarding the node's bus. */

@@ -94,7 +94,17 @@ export async function openLiveSession(cfg: LiveSessionConfig): Promise<LiveSessi
       actionTime: (n) => Math.max(n.clock.now(), wallNow()),
       lagMs: () => (clock.now() === 0 ? undefined : clock.lagMs()),
       wallNow,
+      strategies: { storeUrl: () => cfg.storeUrl },
     });
+    // The account's live strategies (persisted by whoever held it last, this TUI or the daemon)
+    // continue before the feed starts, so none misses a candle.
+    try {
+      await source.strategies.restore();
+    } catch (err) {
+      source.close();
+      await node.stop(); // releases the account
+      throw err;
+    }
     let closing: Promise<void> | undefined;
     // Not awaited: start() resolves once the socket is open, and with Binance unreachable the
     // dashboard must open anyway and say "reconnecting (attempt n, next in s)".
@@ -107,7 +117,11 @@ export async function openLiveSession(cfg: LiveSessionConfig): Promise<LiveSessi
       warnings,
       close: () =>
         (closing ??= (async () => {
-          source.close();
+          try {
+            await source.strategies.close();
+          } finally {
+            source.close();
+          }
           try {
             await node.stop();
           } finally {

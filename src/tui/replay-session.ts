@@ -82,6 +82,8 @@ export class ReplaySession {
     const speed = opts.speed === 'max' ? 'max' : `${opts.speed}x`;
     this.source = new EmbeddedSource(first.node, {
       info: { venue: 'paper', feed: `replay ${path.basename(opts.file)} ${speed}${opts.loop ? ' loop' : ''}`, replay: true },
+      // Backtests on this pass's stored candles, or on the recording itself.
+      strategies: { storeUrl: () => `sqlite:${this.pass.file}`, recordings: [path.resolve(opts.file)] },
     });
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -163,7 +165,7 @@ export class ReplaySession {
         return;
       }
       this.pass = next;
-      this.source.attach(next.node, `replay pass ${next.n}: the recording starts over with a fresh paper account`);
+      await this.source.attach(next.node, `replay pass ${next.n}: the recording starts over with a fresh paper account`);
       await this.dispose(p);
     }
   }
@@ -181,7 +183,11 @@ export class ReplaySession {
   close(): Promise<void> {
     return (this.closing ??= (async () => {
       this.closed = true;
-      this.source.close();
+      try {
+        await this.source.strategies.close();
+      } finally {
+        this.source.close();
+      }
       try {
         if (!this.started) this.resolveDone();
         await this.pass.venue.stop();

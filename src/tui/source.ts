@@ -4,6 +4,8 @@ import type { MiniTicker, BookLevel, BookTop, Instrument, Trade } from '../engin
 import type { Candle } from '../engine/candles/types.js';
 import type { Balance, Fill, Order } from '../engine/orders/types.js';
 import type { MarkedPosition, OrderText, PlacedOrder, PnlTotal } from '../engine/trading.js';
+import type { StrategiesSource } from './sources/strategies.js';
+import type { SystemSource } from './sources/system.js';
 
 /**
  * What the TUI reads and does, and nothing more: bus topics to subscribe to, snapshots of the
@@ -117,4 +119,9 @@ export interface TuiSource {
   place(ticket: OrderTicket): Promise<PlacedOrder>;
   cancel(symbol: string, orderId: number): Promise<Order>;
   cancelAll(symbol?: string): Promise<Order[]>;
+
+  /** Live strategies (start, stop, own PnL) and backtests. */
+  readonly strategies: StrategiesSource;
+  /** Engine modules, store, feed streams, counters and engine log, for the System panel. */
+  readonly system: SystemSource;
 }
