@@ -82,7 +82,7 @@ function list(opts: { json?: boolean }, cmd: Command): void {
     return;
   }
   const rows = tokens.map((t) => [t.id, t.name, t.scope, t.kind, utcTime(Date.parse(t.createdAt))]);
-  for (const l of table(['ID', 'NAME', 'SCOPE', 'KIND', 'CREATED (UTC)'], rows)) out.line(l);
+  for (const l of table(['id', 'name', 'scope', 'kind', 'created (UTC)'], rows)) out.line(l);
 }
 
 function revoke(idOrName: string, opts: { json?: boolean }, cmd: Command): void {

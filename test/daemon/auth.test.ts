@@ -318,7 +318,7 @@ describe('daemon users and tokens', () => {
 
       const list = await qtrade('token', 'list');
       expect(list.code, list.stderr).toBe(0);
-      expect(list.stdout).toMatch(/^ID\s+NAME\s+SCOPE\s+KIND\s+CREATED/);
+      expect(list.stdout).toMatch(/^id\s+name\s+scope\s+kind\s+created \(UTC\)/);
       expect(list.stdout).toMatch(new RegExp(`${rec.id}\\s+cli-trader\\s+trade\\s+token\\s+\\d{4}-\\d\\d-\\d\\d`));
       const listJson = await qtrade('token', 'list', '--json');
       const listed = JSON.parse(listJson.stdout) as Array<Record<string, unknown>>;

@@ -73,7 +73,8 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
         };
         const timer = setTimeout(done, wait);
         polls.add(done);
-        req.socket.once('close', () => {
+        // On the response, not the keep-alive socket: a listener per poll on the socket piles up.
+        res.once('close', () => {
           polls.delete(done);
           clearTimeout(timer);
         });
