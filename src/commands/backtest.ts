@@ -14,7 +14,7 @@ import type { Amount, Fill } from '../engine/orders/types.js';
 import { openStore } from '../engine/store/open.js';
 import { runBacktest, type BacktestResult } from '../engine/strategy/backtest.js';
 import { loadStrategy, openBacktestFile, type BacktestFile } from '../engine/strategy/load.js';
-import { amountToNumber, type Metrics } from '../engine/strategy/metrics.js';
+import type { Metrics } from '../engine/strategy/metrics.js';
 import { parseParamAssignments, resolveParams } from '../engine/strategy/params.js';
 import { buildGrid, metricValue, openSweepPool, parseRankMetric, parseWorkers, rankResults, type RankMetric, type SweepData, type SweepJobResult } from '../engine/strategy/sweep.js';
 import { parseWalkForward, parseWfUnit, runWalkForward, type WalkForwardResult } from '../engine/strategy/walk-forward.js';
@@ -198,7 +198,7 @@ function resultJson(r: BacktestResult, inst: Instrument, extra: Record<string, u
     candles: r.candles,
     metrics: metricsJson(r.metrics),
     fills: r.fills.map((f) => fillJson(f, inst)),
-    equity: r.equity.map((p) => ({ time: p.time, equity: formatAmount(p.equity), price: formatFixed(p.price, inst.priceScale), exposed: p.exposed })),
+    equity: r.equity.toPoints().map((p) => ({ time: p.time, equity: formatAmount(p.equity), price: formatFixed(p.price, inst.priceScale), exposed: p.exposed })),
     balances: r.balances.map((b) => ({ asset: b.asset, free: formatAmount(b.free), locked: formatAmount(b.locked) })),
     openOrders: r.openOrders.length,
   };
@@ -221,8 +221,9 @@ function printReport(r: BacktestResult, inst: Instrument, info: { describe: stri
   const m = r.metrics;
   const quote = inst.quoteAsset;
   const params = Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(' ') || '(none)';
-  const first = r.equity[0]?.time;
-  const last = r.equity[r.equity.length - 1]?.time;
+  const marks = r.equity.time;
+  const first = marks[0];
+  const last = marks[marks.length - 1];
   const span = first !== undefined && last !== undefined && r.source !== 'candles' ? `, ${utcMinute(first)} → ${utcMinute(last)} UTC` : '';
   const spanMs = first !== undefined && last !== undefined ? last - first : 0;
   const kv = (k: string, v: string): string => `${k.padEnd(10)}${v}`;
@@ -256,7 +257,7 @@ function printReport(r: BacktestResult, inst: Instrument, info: { describe: stri
   if (r.equity.length > 1) {
     const columns = Math.max(40, Math.min(process.stdout.columns || 80, 160));
     const color = useColor();
-    const eq = r.equity.map((p) => amountToNumber(p.equity));
+    const eq = Array.from(r.equity.equity);
     let peak = -Infinity;
     const dd = eq.map((v) => {
       peak = Math.max(peak, v);

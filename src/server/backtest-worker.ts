@@ -211,17 +211,20 @@ export async function runBacktestJob(input: BacktestJobInput, onProgress: (fract
     });
   }
   const eq = r.equity;
-  let peak = eq[0]?.equity ?? 0n;
-  let trough = peak;
-  for (const p of eq) {
-    if (p.equity > peak) peak = p.equity;
-    if (p.equity < trough) trough = p.equity;
+  const n = eq.length;
+  const times = eq.time;
+  // Peak and trough found on the marks, printed exact.
+  let peak = 0;
+  let trough = 0;
+  for (let i = 1; i < n; i++) {
+    if (eq.compare(i, peak) > 0) peak = i;
+    if (eq.compare(i, trough) < 0) trough = i;
   }
-  const step = Math.max(1, Math.ceil(eq.length / EQUITY_SAMPLES));
+  const exactAt = (i: number): string => formatAmount(n > 0 ? eq.exact(i) : 0n);
+  const step = Math.max(1, Math.ceil(n / EQUITY_SAMPLES));
   const curve: Array<[number, string]> = [];
-  for (let i = 0; i < eq.length; i += step) curve.push([eq[i]!.time, formatAmount(eq[i]!.equity)]);
-  const tail = eq[eq.length - 1];
-  if (tail && curve[curve.length - 1]?.[0] !== tail.time) curve.push([tail.time, formatAmount(tail.equity)]);
+  for (let i = 0; i < n; i += step) curve.push([times[i]!, exactAt(i)]);
+  if (n > 0 && curve[curve.length - 1]?.[0] !== times[n - 1]) curve.push([times[n - 1]!, exactAt(n - 1)]);
   return {
     strategy: r.strategy,
     symbol: r.symbol,
@@ -238,13 +241,13 @@ export async function runBacktestJob(input: BacktestJobInput, onProgress: (fract
     trades: r.metrics.trades,
     fills: r.fills.length,
     equity: {
-      start: formatAmount(eq[0]?.equity ?? 0n),
-      end: formatAmount(tail?.equity ?? 0n),
-      peak: formatAmount(peak),
-      trough: formatAmount(trough),
-      points: eq.length,
-      from: eq[0]?.time ?? null,
-      to: tail?.time ?? null,
+      start: exactAt(0),
+      end: exactAt(n - 1),
+      peak: exactAt(peak),
+      trough: exactAt(trough),
+      points: n,
+      from: n > 0 ? times[0]! : null,
+      to: n > 0 ? times[n - 1]! : null,
       curve,
     },
     balances: r.balances.map((b) => ({ asset: b.asset, free: formatAmount(b.free), locked: formatAmount(b.locked) })),

@@ -4,7 +4,7 @@ import { CHART_INTERVALS, parseCommand, type ChartInterval, type TuiCommand } fr
 import { describeError } from './format.js';
 import { useSnapshot, useTerminalSize, useTui } from './hooks.js';
 import { useKeyState } from './keys.js';
-import { planLayout, type PanelId } from './layout.js';
+import { LAYOUTS, planLayout, STRATEGIES_LAYOUT, type PanelId } from './layout.js';
 import { AccountLine } from './panels/AccountLine.js';
 import { ACCOUNT_TABS, AccountTabs, type AccountTab } from './panels/AccountTabs.js';
 import { Balances } from './panels/Balances.js';
@@ -21,6 +21,10 @@ import { Positions } from './panels/Positions.js';
 import { Trades } from './panels/Trades.js';
 import { WatchStrip } from './panels/WatchStrip.js';
 import { Watchlist } from './panels/Watchlist.js';
+import { Strategies } from './panels/Strategies.js';
+import { Backtest } from './panels/Backtest.js';
+import { SystemPanel } from './panels/System.js';
+import { runStrategyCommand } from './strategy-commands.js';
 import { humanPrice } from '../commands/trading-output.js';
 
 const sameList = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -126,6 +130,15 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
       case 'help':
         setHelp(true);
         return;
+      case 'strategyStart':
+      case 'strategyStop':
+      case 'strategyResume':
+      case 'strategies':
+      case 'backtest':
+        runStrategyCommand(c, { strategies: source.strategies, log });
+        setLayout(STRATEGIES_LAYOUT);
+        if (c.kind === 'backtest') setFocus('backtest');
+        return;
       case 'quit':
         quit();
         return;
@@ -158,6 +171,8 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
       if (list.length > 0) setFocus(step(list, f, key.shift ? -1 : 1));
       return;
     }
+    // A panel typing text (a strategy's params) takes every key but Tab.
+    if (f !== 'entry' && keys.captures(f)) return void keys.dispatch(f, input, key);
     // The order form takes letters and digits while it has the focus; Tab leaves it.
     if (f === 'entry') {
       // In the compact layout the form is drawn only once focused; digits typed before go to the quantity.
@@ -170,7 +185,7 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
       pendingCmd.current = '';
       return setCmdOpen(true);
     }
-    if (input.length === 1 && input >= '1' && input <= '4') return setLayout(Number(input));
+    if (input.length === 1 && LAYOUTS.includes(Number(input))) return setLayout(Number(input));
     if (input === 'b') return openEntry('BUY');
     if (input === 's') return openEntry('SELL');
     if (input === 'i') return setChartInterval((i) => step(CHART_INTERVALS, i, 1));
@@ -231,6 +246,12 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
         return <Balances key={id} width={width} height={height} focused={f} />;
       case 'log':
         return <LogView key={id} width={width} height={height} focused={f} />;
+      case 'strategies':
+        return <Strategies key={id} width={width} height={height} focused={f} symbol={symbol} />;
+      case 'backtest':
+        return <Backtest key={id} width={width} height={height} focused={f} symbol={symbol} />;
+      case 'system':
+        return <SystemPanel key={id} width={width} height={height} focused={f} />;
     }
   };
 

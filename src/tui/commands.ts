@@ -1,5 +1,7 @@
 import { UsageError } from '../engine/errors.js';
+import { LAYOUTS } from './layout.js';
 import type { OrderTicket } from './source.js';
+import { parseStrategyCommand, STRATEGY_COMMAND_HELP, type StrategyCommand } from './strategy-commands.js';
 
 /**
  * The `/` command line: `buy 0.01 btcusdt limit 60000`, `sell 0.5 ethusdt`, `cancel all`,
@@ -18,11 +20,13 @@ export type TuiCommand =
   | { kind: 'symbol'; symbol: string }
   | { kind: 'layout'; layout: number }
   | { kind: 'help' }
-  | { kind: 'quit' };
+  | { kind: 'quit' }
+  | StrategyCommand;
 
 export const COMMAND_HELP = [
   'buy|sell QTY [SYMBOL] [market | limit PRICE | PRICE] [stop PRICE] [gtc|ioc|fok] [maker]',
-  'cancel ORDER_ID · cancel all [SYMBOL] · interval 1m|5m|15m|1h|4h|1d · symbol SYMBOL · layout 1-4 · help · quit',
+  'cancel ORDER_ID · cancel all [SYMBOL] · interval 1m|5m|15m|1h|4h|1d · symbol SYMBOL · layout N · help · quit',
+  ...STRATEGY_COMMAND_HELP,
 ];
 
 const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
@@ -113,9 +117,15 @@ export function parseCommand(text: string, ctx: { symbol?: string } = {}): TuiCo
     }
     case 'layout': {
       const n = Number(words[0]);
-      if (words.length !== 1 || !Number.isInteger(n) || n < 1 || n > 4) throw new UsageError('layout must be 1, 2, 3 or 4');
+      if (words.length !== 1 || !LAYOUTS.includes(n)) throw new UsageError(`layout must be one of ${LAYOUTS.join(', ')}`);
       return { kind: 'layout', layout: n };
     }
+    case 'strategy':
+    case 'strategies':
+      return parseStrategyCommand('strategy', verb === 'strategies' ? [] : words, ctx.symbol);
+    case 'backtest':
+    case 'bt':
+      return parseStrategyCommand('backtest', words, ctx.symbol);
     case 'help':
     case '?':
       return { kind: 'help' };
@@ -126,6 +136,6 @@ export function parseCommand(text: string, ctx: { symbol?: string } = {}): TuiCo
     case undefined:
       throw new UsageError('empty command', { hint: COMMAND_HELP[0] });
     default:
-      throw new UsageError(`unknown command "${verb}"`, { hint: 'buy, sell, cancel, interval, symbol, layout, help or quit' });
+      throw new UsageError(`unknown command "${verb}"`, { hint: 'buy, sell, cancel, interval, symbol, layout, strategy, backtest, help or quit' });
   }
 }

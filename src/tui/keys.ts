@@ -13,6 +13,24 @@ export type KeyHandler = (input: string, key: Key) => void;
 
 export class KeyRouter {
   private readonly handlers = new Map<string, KeyHandler>();
+  private readonly capturing = new Map<string, () => boolean>();
+
+  /**
+   * While `active()` says so, panel `id` takes every key when focused (text entry: digits, letters),
+   * before the app's own keys; Tab still moves the focus.
+   */
+  setCapture(id: string, active: () => boolean): void {
+    this.capturing.set(id, active);
+  }
+
+  deleteCapture(id: string, active: () => boolean): void {
+    if (this.capturing.get(id) === active) this.capturing.delete(id);
+  }
+
+  /** Whether panel `id` takes every key now. */
+  captures(id: string | undefined): boolean {
+    return id !== undefined && this.capturing.get(id)?.() === true;
+  }
 
   set(id: string, handler: KeyHandler): void {
     this.handlers.set(id, handler);
@@ -43,6 +61,20 @@ export function usePanelKeys(id: string, handler: KeyHandler): void {
     const h = stable.current!;
     keys.set(id, h);
     return () => keys.delete(id, h);
+  }, [keys, id]);
+}
+
+/** Lets panel `id` take every key while `active.current` is true (see KeyRouter.setCapture). */
+export function usePanelCapture(id: string, active: { readonly current: boolean }): void {
+  const { keys } = useTui();
+  const check = useRef(() => active.current);
+  check.current = () => active.current;
+  const stable = useRef<() => boolean>(() => check.current());
+  keys.setCapture(id, stable.current);
+  useEffect(() => {
+    const c = stable.current;
+    keys.setCapture(id, c);
+    return () => keys.deleteCapture(id, c);
   }, [keys, id]);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FULL_MIN, planLayout, type LayoutPlan } from './layout.js';
+import { FULL_MIN, planLayout, STRATEGIES_LAYOUT, SYSTEM_LAYOUT, type LayoutPlan } from './layout.js';
 
 /** Lines a plan uses: header, optional strip and account line, body, bottom line. */
 const height = (p: LayoutPlan): number => 1 + (p.strip ? 1 : 0) + p.bodyHeight + (p.accountLine ? 1 : 0) + 1;
@@ -12,7 +12,7 @@ describe('planLayout', () => {
     [200, 60],
   ] as const;
 
-  for (const layout of [1, 2, 3, 4]) {
+  for (const layout of [1, 2, 3, 4, STRATEGIES_LAYOUT, SYSTEM_LAYOUT]) {
     for (const [columns, rows] of sizes) {
       it(`layout ${layout} fills ${columns}x${rows} exactly`, () => {
         const p = planLayout({ columns, rows, layout, symbols: 3, focus: undefined });

@@ -5,7 +5,7 @@
  * system) are new ids placed here; nothing else changes.
  */
 
-export type PanelId = 'watch' | 'chart' | 'book' | 'trades' | 'entry' | 'account' | 'orders' | 'fills' | 'positions' | 'balances' | 'log';
+export type PanelId = 'watch' | 'chart' | 'book' | 'trades' | 'entry' | 'account' | 'orders' | 'fills' | 'positions' | 'balances' | 'log' | 'strategies' | 'backtest' | 'system';
 
 export interface PlacedPanel {
   id: PanelId;
@@ -19,7 +19,7 @@ export interface LayoutColumn {
 
 export interface LayoutPlan {
   /** 'full' and 'compact' are layout 1 at large and small sizes. */
-  name: 'full' | 'compact' | 'market' | 'account' | 'log';
+  name: 'full' | 'compact' | 'market' | 'account' | 'log' | 'strategies' | 'system';
   /** The one-line watchlist under the header (compact). */
   strip: boolean;
   /** The one-line account summary above the bottom line (compact). */
@@ -31,6 +31,13 @@ export interface LayoutPlan {
   focusable: PanelId[];
 }
 
+/** Layout numbers (number keys, `layout N`) of the strategies + backtest and the system + log screens. */
+export const STRATEGIES_LAYOUT = 5;
+export const SYSTEM_LAYOUT = 6;
+
+/** Layout numbers that exist. */
+export const LAYOUTS: readonly number[] = [1, 2, 3, 4, STRATEGIES_LAYOUT, SYSTEM_LAYOUT];
+
 /** The full dashboard needs about this much room; below it layout 1 is the compact one. */
 export const FULL_MIN = { columns: 140, rows: 40 };
 
@@ -38,7 +45,7 @@ export interface LayoutInput {
   columns: number;
   /** Rows the app may use (the terminal's rows less one, so Ink never clears the screen). */
   rows: number;
-  /** 1-4. */
+  /** One of LAYOUTS. */
   layout: number;
   symbols: number;
   focus: PanelId | undefined;
@@ -80,6 +87,28 @@ export function planLayout(inp: LayoutInput): LayoutPlan {
       columns: [stack(C - right, ['orders', Math.ceil(B / 2)], ['fills', Math.floor(B / 2)]), stack(right, ['entry', entry], ['positions', pos], ['balances', B - entry - pos])],
       focusable: ['orders', 'entry'],
     };
+  }
+  if (inp.layout === STRATEGIES_LAYOUT) {
+    // The live strategies over the backtest launcher, which needs the room for its result and chart.
+    const B = R - 2;
+    const top = clamp(Math.round(B * 0.38), 7, Math.max(7, B - 10));
+    return {
+      name: 'strategies',
+      strip: false,
+      accountLine: false,
+      bodyHeight: B,
+      columns: [stack(C, ['strategies', top], ['backtest', B - top])],
+      focusable: ['strategies', 'backtest'],
+    };
+  }
+  if (inp.layout === SYSTEM_LAYOUT) {
+    const B = R - 2;
+    if (C >= 120) {
+      const left = Math.floor(C * 0.55);
+      return { name: 'system', strip: false, accountLine: false, bodyHeight: B, columns: [stack(left, ['system', B]), stack(C - left, ['log', B])], focusable: [] };
+    }
+    const top = clamp(B - 7, Math.min(B - 3, 14), B - 3);
+    return { name: 'system', strip: false, accountLine: false, bodyHeight: B, columns: [stack(C, ['system', top], ['log', B - top])], focusable: [] };
   }
   if (inp.layout === 4) {
     const B = R - 2;

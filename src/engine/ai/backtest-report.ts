@@ -60,7 +60,7 @@ export function backtestSummary(r: BacktestResult, inst: Instrument, data: strin
     })),
     balances: r.balances.map((b) => ({ asset: b.asset, free: formatAmount(b.free), locked: formatAmount(b.locked) })),
     openOrders: r.openOrders.length,
-    from: r.equity[0]?.time ?? null,
-    to: r.equity[r.equity.length - 1]?.time ?? null,
+    from: r.equity.length > 0 ? r.equity.time[0]! : null,
+    to: r.equity.length > 0 ? r.equity.time[r.equity.length - 1]! : null,
   };
 }

@@ -21,7 +21,8 @@ import type { Amount, Balance, Fill, Order } from '../orders/types.js';
 import { riskPreTrade, type RiskEngine } from '../risk/index.js';
 import type { LogEntry, StrategyDefinition } from './api.js';
 import { SyntheticBook, candlePath, printQty, type SyntheticBookOptions } from './market-model.js';
-import { EquityRecorder, computeMetrics, type EquityPoint, type Metrics } from './metrics.js';
+import { EquityRecorder, type EquitySeries } from './equity.js';
+import { computeMetrics, type Metrics } from './metrics.js';
 import type { ParamSchema } from './params.js';
 import { StrategyRunner, type RunnerError, type RunnerSnapshot, type RunnerStatus } from './runner.js';
 import { withPreTrade, type OrderSink } from './sink.js';
@@ -81,7 +82,9 @@ export function attachStrategy(opts: AttachOptions): AttachedStrategy {
   }
   const stepAmount = BigInt(parseFixed(inst.stepSize, inst.qtyScale) || 1) * scalesOf(inst).qtyMul;
   const flat = (q: Amount): boolean => (q < 0n ? -q : q) < stepAmount;
-  const recorder = new EquityRecorder(opts.orders, inst, flat);
+  const orders = opts.orders;
+  const base = orders.positionQty ? (): Amount => orders.positionQty!(sym) : (): Amount => orders.position(sym)?.qty ?? 0n;
+  const recorder = new EquityRecorder(orders, inst, base, flat);
   const fills: Fill[] = [];
   unsubs.push(
     bus.subscribe('fill', (f) => {
@@ -90,8 +93,7 @@ export function attachStrategy(opts: AttachOptions): AttachedStrategy {
       recorder.noteFill();
     }),
   );
-  const orders = opts.orders;
-  const base = orders.positionQty ? (): Amount => orders.positionQty!(sym) : (): Amount => orders.position(sym)?.qty ?? 0n;
+  const series = recorder.series;
   const runner = new StrategyRunner({
     strategy: opts.strategy,
     symbol: sym,
@@ -105,8 +107,8 @@ export function attachStrategy(opts: AttachOptions): AttachedStrategy {
     ...(opts.restore ? { restore: opts.restore } : {}),
     ...(opts.persist ? { persist: opts.persist } : {}),
     afterCandle: (c) => {
-      if (recorder.points.length === 0) recorder.start(c.openTime, c.open, base());
-      recorder.mark(c, base());
+      if (series.length === 0) recorder.start(c.openTime, c.open);
+      recorder.mark(c);
     },
   });
   runner.start();
@@ -172,7 +174,11 @@ export interface BacktestResult {
   /** Whether taker orders walked a recorded depth book or the synthetic one. */
   book: 'recorded-depth' | 'synthetic';
   fills: Fill[];
-  equity: EquityPoint[];
+  /**
+   * The equity curve: the start point, then one mark per bar. Its values are a chart/statistics
+   * series (Float64Array); `equity.exact(i)` gives any mark's exact bigint equity.
+   */
+  equity: EquitySeries;
   metrics: Metrics;
   status: RunnerStatus;
   error: RunnerError | undefined;
@@ -377,7 +383,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const { runner, recorder, fills } = attached;
   const status = runner.status;
   attached.detach();
-  const metrics = computeMetrics({ equity: recorder.points, fills, instrument: inst, barMs: INTERVAL_MS[interval] });
+  const metrics = computeMetrics({ equity: recorder.series, fills, instrument: inst, barMs: INTERVAL_MS[interval] });
   return {
     strategy: opts.strategy.name,
     symbol: inst.symbol,
@@ -387,7 +393,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     model: source === 'candles' ? 'candle-approximation' : 'exact',
     book: depth ? 'recorded-depth' : 'synthetic',
     fills,
-    equity: recorder.points,
+    equity: recorder.series,
     metrics,
     status,
     error: runner.error,

@@ -41,7 +41,7 @@ async function paperRun(file: string, strategy: Def, params: Record<string, unkn
   await kernel.stop();
   await svc.settled();
   s.detach();
-  const out = { fills: s.fills, equity: s.recorder.points, status: s.runner.status, stored: (await store.readEvents(svc.stream)).length };
+  const out = { fills: s.fills, equity: s.recorder.series.toPoints(), status: s.runner.status, stored: (await store.readEvents(svc.stream)).length };
   await svc.close();
   await store.close();
   return out;
@@ -62,7 +62,7 @@ describe('fidelity: backtest and paper trading over the same recorded trades agr
       expect(bt.fills.length, strategy.name).toBeGreaterThan(2);
       expect(paper.stored).toBeGreaterThan(0);
       expect(paper.fills).toEqual(bt.fills);
-      expect(paper.equity).toEqual(bt.equity);
+      expect(paper.equity).toEqual(bt.equity.toPoints());
     }
   });
 });

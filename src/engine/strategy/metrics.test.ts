@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { bundledMarket } from '../orders/bundled-filters.js';
 import { parseAmount } from '../orders/amounts.js';
 import type { Fill } from '../orders/types.js';
-import { computeMetrics, roundTrips, type EquityPoint } from './metrics.js';
+import { EquitySeries } from './equity.js';
+import { computeMetrics, roundTrips } from './metrics.js';
 
 const inst = bundledMarket().instruments.get('BTCUSDT');
 const MIN = 60_000;
-const pts = (values: string[], exposed: boolean[] = []): EquityPoint[] =>
-  values.map((v, i) => ({ time: i * MIN, equity: parseAmount(v), price: 0, exposed: exposed[i] ?? false }));
+const pts = (values: string[], exposed: boolean[] = []): EquitySeries =>
+  EquitySeries.fromPoints(values.map((v, i) => ({ time: i * MIN, equity: parseAmount(v), exposed: exposed[i] ?? false })));
 
 function fill(side: 'BUY' | 'SELL', price: string, qty: string, commission: string, time: number): Fill {
   const p = Math.round(Number(price) * 10 ** inst.priceScale);

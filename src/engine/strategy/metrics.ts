@@ -1,20 +1,8 @@
-import type { Candle } from '../candles/types.js';
 import { pow10n } from '../fixed.js';
 import type { Instrument } from '../market/types.js';
 import { scalesOf, type Scales } from '../orders/amounts.js';
 import { AMOUNT_SCALE, type Amount, type Fill } from '../orders/types.js';
-import type { OrderSink } from './sink.js';
-
-/** One mark of the account: exact equity in the quote asset at an event time. */
-export interface EquityPoint {
-  time: number;
-  /** quote (free + locked) + base (free + locked) × close, exact at AMOUNT_SCALE. */
-  equity: Amount;
-  /** Close price raw the base was marked at. */
-  price: number;
-  /** True when the account held a position at any time during the bar ending here. */
-  exposed: boolean;
-}
+import type { EquitySeries } from './equity.js';
 
 /** One round trip: from flat to flat (see roundTrips). */
 export interface RoundTrip {
@@ -75,58 +63,6 @@ function baseValue(base: Amount, price: number, s: Scales): Amount {
 }
 
 /**
- * Marks an account's equity in the strategy symbol's quote asset: quote balance (free + locked)
- * plus base balance × price. Other assets are not counted.
- */
-export class EquityRecorder {
-  readonly points: EquityPoint[] = [];
-  private readonly scales: Scales;
-  private exposedSince = false;
-  /** Quote and base totals as of sink.stateVersion() `version` (undefined: not cached). */
-  private version: number | undefined;
-  private quote = 0n;
-  private base = 0n;
-
-  constructor(
-    private readonly sink: Pick<OrderSink, 'balance' | 'stateVersion'>,
-    private readonly inst: Instrument,
-    private readonly flat: (base: Amount) => boolean = (b) => b === 0n,
-  ) {
-    this.scales = scalesOf(inst);
-  }
-
-  equityAt(price: number): Amount {
-    const v = this.sink.stateVersion?.();
-    if (v === undefined || v !== this.version) {
-      const q = this.sink.balance(this.inst.quoteAsset);
-      const b = this.sink.balance(this.inst.baseAsset);
-      this.quote = q.free + q.locked;
-      this.base = b.free + b.locked;
-      this.version = v;
-    }
-    return this.quote + (this.base === 0n ? 0n : baseValue(this.base, price, this.scales));
-  }
-
-  /** A fill happened during the current bar (so the bar counts as exposed). */
-  noteFill(): void {
-    this.exposedSince = true;
-  }
-
-  /** The starting point (before the first bar). */
-  start(time: number, price: number, base: Amount): void {
-    this.points.push({ time, equity: this.equityAt(price), price, exposed: false });
-    this.exposedSince = !this.flat(base);
-  }
-
-  /** Marks at a candle's close; `base` is the position held at that moment. */
-  mark(c: Candle, base: Amount): void {
-    const held = !this.flat(base);
-    this.points.push({ time: c.closeTime, equity: this.equityAt(c.close), price: c.close, exposed: this.exposedSince || held });
-    this.exposedSince = held;
-  }
-}
-
-/**
  * Round trips from fills, one symbol: a trip opens when the net position leaves flat and closes
  * when it is back within 1 % of its peak size (commission taken in base leaves dust a spot seller
  * cannot sell), or flips side. Its PnL is the equity change over the trip, exact: quote flows of
@@ -176,8 +112,8 @@ export function feesInQuote(fills: readonly Fill[], inst: Instrument): Amount {
 }
 
 export interface MetricsInput {
-  /** The start point first, then one point per bar. */
-  equity: readonly EquityPoint[];
+  /** The start point first, then one mark per bar. */
+  equity: EquitySeries;
   fills: readonly Fill[];
   instrument: Instrument;
   /** Bar length in ms (annualisation). */
@@ -185,57 +121,58 @@ export interface MetricsInput {
 }
 
 /**
- * Performance metrics. Equity stays exact until a ratio needs it; each point is converted to a
- * number once. Annualisation assumes 365 days a year and one return per bar (bars per year =
+ * Performance metrics. Returns, Sharpe and Sortino come from the series' float values (a
+ * statistics series); start and end equity and the max drawdown's depth are taken from the exact
+ * marks. Annualisation assumes 365 days a year and one return per bar (bars per year =
  * year / barMs), risk-free rate 0.
  */
 export function computeMetrics(input: MetricsInput): Metrics {
-  const pts = input.equity;
-  const n = pts.length;
-  // One pass over the points: numbers, returns, their sum, exposure and the max drawdown.
-  const eq = new Float64Array(n);
+  const series = input.equity;
+  const n = series.length;
+  const eq = series.equity;
+  const times = series.time;
+  const flags = series.exposed;
+  // One pass over the marks: returns, their sum, exposure and the max drawdown.
   const rets = new Float64Array(Math.max(0, n - 1));
   let sum = 0;
   let exposed = 0;
-  // Max drawdown on exact equity; its duration runs from its peak to the peak's recovery (or the end).
-  let peak = pts[0]?.equity ?? 0n;
-  let peakNum = amountToNumber(peak);
-  let peakTime = pts[0]?.time ?? 0;
+  // Max drawdown; its duration runs from its peak to the peak's recovery (or the end).
+  let peak = 0;
+  let peakNum = n > 0 ? eq[0]! : 0;
+  let peakExact: Amount | undefined;
   let maxDd = 0;
-  let ddPeak = peak;
-  let ddPeakTime = peakTime;
+  let ddPeak = 0;
   for (let i = 0; i < n; i++) {
-    const p = pts[i]!;
-    const e = amountToNumber(p.equity);
-    eq[i] = e;
+    const e = eq[i]!;
     if (i > 0) {
       const prev = eq[i - 1]!;
       const r = prev > 0 ? e / prev - 1 : 0;
       rets[i - 1] = r;
       sum += r;
-      if (p.exposed) exposed++;
+      exposed += flags[i]!;
     }
-    if (p.equity >= peak) {
-      peak = p.equity;
+    // A new peak when the exact equity is at least the peak's (the floats decide unless they are
+    // within rounding of each other).
+    if (e > peakNum * (1 + 1e-12) || (e >= peakNum * (1 - 1e-12) && series.compare(i, peak) >= 0)) {
+      peak = i;
       peakNum = e;
-      peakTime = p.time;
+      peakExact = undefined;
       continue;
     }
-    // The float estimate is within ~1e-15 of the exact figure: only a bar that may set a new
-    // maximum pays for the exact bigint one (bit-identical to computing it for every bar).
+    // Only a bar that may set a new maximum pays for the exact bigint figures.
     if ((peakNum - e) / peakNum <= maxDd - 1e-9) continue;
-    const dd = amountToNumber(peak - p.equity) / peakNum;
+    peakExact ??= series.exact(peak);
+    const dd = amountToNumber(peakExact - series.exact(i)) / amountToNumber(peakExact);
     if (dd > maxDd) {
       maxDd = dd;
       ddPeak = peak;
-      ddPeakTime = peakTime;
     }
   }
-  const start = n > 0 ? eq[0]! : 0;
-  const end = n > 0 ? eq[n - 1]! : 0;
+  const start = n > 0 ? amountToNumber(series.exact(0)) : 0;
+  const end = n > 0 ? amountToNumber(series.exact(n - 1)) : 0;
   const bars = Math.max(0, n - 1);
   const totalReturn = start > 0 ? end / start - 1 : 0;
-  const span = n > 1 ? pts[n - 1]!.time - pts[0]!.time : 0;
+  const span = n > 1 ? times[n - 1]! - times[0]! : 0;
   const cagr = start > 0 && span >= input.barMs && span > 0 ? Math.pow(end / start, YEAR_MS / span) - 1 : null;
 
   const perYear = Math.sqrt(YEAR_MS / input.barMs);
@@ -256,11 +193,11 @@ export function computeMetrics(input: MetricsInput): Metrics {
     if (down > 0) sortino = (mean / Math.sqrt(down)) * perYear;
   }
 
-  let ddEnd = pts.length ? pts[pts.length - 1]!.time : 0;
+  let ddEnd = n > 0 ? times[n - 1]! : 0;
   if (maxDd > 0) {
-    for (const p of pts) {
-      if (p.time > ddPeakTime && p.equity >= ddPeak) {
-        ddEnd = p.time;
+    for (let i = ddPeak + 1; i < n; i++) {
+      if (times[i]! > times[ddPeak]! && series.compare(i, ddPeak) >= 0) {
+        ddEnd = times[i]!;
         break;
       }
     }
@@ -283,7 +220,7 @@ export function computeMetrics(input: MetricsInput): Metrics {
     sharpe,
     sortino,
     maxDrawdown: maxDd,
-    maxDrawdownDurationMs: maxDd > 0 ? ddEnd - ddPeakTime : 0,
+    maxDrawdownDurationMs: maxDd > 0 ? ddEnd - times[ddPeak]! : 0,
     calmar,
     trades: trips.length,
     winRate: trips.length ? wins.length / trips.length : null,

@@ -6,7 +6,8 @@ import { bundledMarket } from '../orders/bundled-filters.js';
 import type { Amount } from '../orders/types.js';
 import { runBacktest } from './backtest.js';
 import { loadStrategy, openBacktestFile } from './load.js';
-import { amountToNumber, type Metrics } from './metrics.js';
+import type { EquitySeries } from './equity.js';
+import type { Metrics } from './metrics.js';
 
 /**
  * Where a sweep's data comes from, small enough to hand every worker once: a recording path
@@ -61,6 +62,13 @@ export interface DataSpan {
 export interface PreparedSweep {
   span: DataSpan | null;
   run(job: SweepJob): Promise<SweepJobResult>;
+}
+
+/** The curve as display figures (walk-forward chains them into one chart; not account money). */
+function equityPoints(s: EquitySeries): Array<{ time: number; equity: number }> {
+  const time = s.time;
+  const equity = s.equity;
+  return Array.from(time, (t, i) => ({ time: t, equity: equity[i]! }));
 }
 
 function lowerBound<T>(xs: readonly T[], t: number, time: (x: T) => number): number {
@@ -131,7 +139,7 @@ export async function prepareSweep(setup: SweepSetup): Promise<PreparedSweep> {
         metrics: r.metrics,
         candles: r.candles,
         ...(r.error ? { error: `${r.error.callback}: ${r.error.message}` } : {}),
-        ...(job.equity ? { equity: r.equity.map((p) => ({ time: p.time, equity: amountToNumber(p.equity) })) } : {}),
+        ...(job.equity ? { equity: equityPoints(r.equity) } : {}),
       };
     },
   };

@@ -117,10 +117,10 @@ describe('EmbeddedStrategies (a real node replaying a recording)', () => {
     session = await ReplaySession.open({ file: GENERATED, speed: 'max' });
     const strategies = session.source.strategies;
     const data = strategies.backtestData();
-    expect(data.map((d) => d.kind)).toEqual(['store', 'recording']);
-    expect(data[1]!.label).toBe('recording generated-btcusdt-aggtrades.jsonl.gz');
+    expect(data.map((d) => d.kind)).toEqual(['recording', 'store']);
+    expect(data[0]!.label).toBe('recording generated-btcusdt-aggtrades.jsonl.gz');
     const progress: number[] = [];
-    const report = await strategies.backtest({ strategy: 'sma-cross', symbol: 'BTCUSDT', params: { fast: '2', slow: '3' }, data: data[1]!.data }, (p) => progress.push(p));
+    const report = await strategies.backtest({ strategy: 'sma-cross', symbol: 'BTCUSDT', params: { fast: '2', slow: '3' }, data: data[0]!.data }, (p) => progress.push(p));
     expect(progress[progress.length - 1]).toBe(1);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThanOrEqual(progress[i - 1]!);
     // The figures `qtrade backtest --strategy sma-cross --param fast=2 --param slow=3 --data <this recording>` prints.
@@ -132,8 +132,8 @@ describe('EmbeddedStrategies (a real node replaying a recording)', () => {
     expect(report.equity.curve[0]!.equity).toBe(report.equity.start);
     expect(report.equity.curve[report.equity.curve.length - 1]!.equity).toBe(report.equity.end);
     // One at a time.
-    const a = strategies.backtest({ strategy: 'dca', symbol: 'BTCUSDT', data: data[1]!.data }, () => {});
-    await expect(strategies.backtest({ strategy: 'dca', symbol: 'BTCUSDT', data: data[1]!.data }, () => {})).rejects.toThrow(/running already/);
+    const a = strategies.backtest({ strategy: 'dca', symbol: 'BTCUSDT', data: data[0]!.data }, () => {});
+    await expect(strategies.backtest({ strategy: 'dca', symbol: 'BTCUSDT', data: data[0]!.data }, () => {})).rejects.toThrow(/running already/);
     await a;
   }, 120_000);
 

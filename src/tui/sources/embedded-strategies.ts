@@ -145,12 +145,12 @@ export class EmbeddedStrategies implements StrategiesSource {
   }
 
   backtestData(): BacktestDataChoice[] {
-    const out: BacktestDataChoice[] = [];
-    if (this.storeUrl() !== undefined) out.push({ data: 'store', kind: 'store', label: 'store (1m candles)' });
-    for (const f of this.opts.recordings ?? []) {
+    // The session's own recording first: what the trader is looking at.
+    const out: BacktestDataChoice[] = (this.opts.recordings ?? []).map((f) => {
       const recording = /\.jsonl(\.gz)?$/i.test(f);
-      out.push({ data: f, kind: recording ? 'recording' : 'file', label: `${recording ? 'recording' : 'file'} ${path.basename(f)}` });
-    }
+      return { data: f, kind: recording ? 'recording' : 'file', label: `${recording ? 'recording' : 'file'} ${path.basename(f)}` };
+    });
+    if (this.storeUrl() !== undefined) out.push({ data: 'store', kind: 'store', label: 'store (1m candles)' });
     return out;
   }
 

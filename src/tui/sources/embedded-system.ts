@@ -1,6 +1,7 @@
 import type { TradingNode } from '../../engine/node.js';
 import { maskUrl } from '../../engine/store/postgres.js';
 import { parseStoreUrl } from '../../engine/store/open.js';
+import { group } from '../format.js';
 import type { FeedView, SourceInfo } from '../source.js';
 import type { EmbeddedStrategies } from './embedded-strategies.js';
 import type { CounterView, Health, ModuleView, SystemSource, SystemView } from './system.js';
@@ -65,11 +66,11 @@ export class EmbeddedSystem implements SystemSource {
     const errors = k.decodeErrors + k.storeErrors + k.orderErrors;
     const store = storeLocation(node, this.opts.storeUrl?.(node));
     const modules: ModuleView[] = [
-      { name: 'feed', health: feedHealth, detail: `${this.host.info.feed} ${feedText}${lag} · ${symbols.length} symbol${symbols.length === 1 ? '' : 's'}` },
+      { name: 'feed', health: feedHealth, detail: `${feedText}${lag} · ${symbols.length} symbol${symbols.length === 1 ? '' : 's'} · ${this.host.info.feed}` },
       {
         name: 'kernel',
         health: errors > 0 ? 'warn' : 'ok',
-        detail: `${k.trades} trades · ${k.candlesClosed} candles closed${errors > 0 ? ` · ${errors} error${errors === 1 ? '' : 's'}` : ''}`,
+        detail: `${group(String(k.trades))} trades · ${group(String(k.candlesClosed))} candles closed${errors > 0 ? ` · ${errors} error${errors === 1 ? '' : 's'}` : ''}`,
       },
       {
         name: 'paper account',
