@@ -5,21 +5,24 @@
 // (BENCH_RATE) trade stream runs for BENCH_SECONDS (default 10) after a warm-up, through:
 //   (a) qtrade: a TradingNode (SQLite store, bundled exchangeInfo) on a venue that hands each trade to
 //       the kernel's sink as the Binance adapter does (trade sequencer → candle synthesizer → paper
-//       account → bus), and the daemon's HTTP server from startApiServer with its stream server:
-//       one bus subscription, one encoding and one frame per event, per-client queues written at
-//       most every 2 ms and spaced so that writing takes at most about half of the loop, bounded
-//       buffers; (a') the same with flushIntervalMs 0;
+//       account → bus), and the daemon's HTTP server from startApiServer with its stream server
+//       (src/server/ws.ts): one bus subscription, one encoding and one frame per event, per-client
+//       queues written in one go per flush, bounded buffers; (a') the same with flushIntervalMs 0;
 //   (b) the peer: `ws`'s own broadcast idiom on a plain WebSocketServer (the payload string built once,
 //       `client.send(text)` for every open client, no bound on buffers), the same payload text.
-// The clients run in one worker thread as lean raw-socket WebSocket clients (handshake, frame parser,
-// pong), so that their own cost stays small beside the server's. Each message's latency is its
-// arrival at the client minus the moment it was due on the 1k/s schedule (it is handed to the pipeline
-// then, or later when the publisher falls behind; timestamps shared through a SharedArrayBuffer), for
-// every client and message. Every client checks its ids are gapless and in
-// order; a drop, a gap or a close is counted. Also shown: how busy the server's event loop was
-// (performance.eventLoopUtilization) during the timed run. A last line measures the floor every
-// server shares: one plain 200-byte socket write to each client (a child process reads them).
-// BENCH_ONLY=<text> runs only the cases whose name contains it.
+// Processes: the server (and the 1k/s publisher feeding it) runs in a child process of its own; the
+// clients run in this process as lean raw-socket WebSocket clients (handshake, frame parser, pong), so
+// the server's event loop carries nothing but the server and the clients' parsing is not charged to
+// it. Latency of a message = its arrival at a client minus the moment it was due on the 1k/s schedule
+// (the publisher hands it to the pipeline then, or later when it falls behind), both read from
+// CLOCK_MONOTONIC (process.hrtime), which every process on the machine shares; the schedule's start is
+// fixed by this process and sent to the server before the first message. Every message to every
+// client is measured. Every client checks its ids are gapless and in order; a gap or a close is
+// counted as a drop. Also shown: the server process's event-loop utilisation and CPU (user + system)
+// during the timed run, and this (client) process's CPU. A last line measures the floor every server
+// shares: one plain 200-byte socket write to each client (a child process reads them).
+// BENCH_ONLY=<text> runs only the cases whose name contains it; BENCH_SERVER_ARGS="--cpu-prof ..."
+// passes node options to the server process (profiling).
 // Target: p99 ≤ 10 ms with zero drops.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +32,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 500);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -43,15 +45,155 @@ const FINE = 100_000;
 const BUCKETS = FINE + 199_000;
 const bucketOf = (us) => (us < 1_000_000 ? Math.max(0, Math.floor(us / 10)) : Math.min(BUCKETS - 1, FINE + Math.floor((us - 1_000_000) / 1000)));
 const bucketTopMs = (i) => (i < FINE ? ((i + 1) * 10) / 1000 : 1000 + (i - FINE + 1));
+/** CLOCK_MONOTONIC in µs: one clock for every process on the machine. */
+const nowUs = () => Number(process.hrtime.bigint()) / 1000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ------------------------------------------------------------------ client worker
+const CASES = [
+  { key: 'daemon', name: 'qtrade daemon (TradingNode → bus → stream server)' },
+  { key: 'flush0', name: 'qtrade, flushIntervalMs 0' },
+  { key: 'peer', name: 'ws broadcast idiom (peer, unbounded buffers)' },
+];
 
-function clientWorker() {
-  const { port, path: wsPath, n, sab, epoch } = workerData;
-  const sendUs = new Int32Array(sab);
-  const nowUs = () => Math.round((performance.timeOrigin + performance.now() - epoch) * 1000);
+// ------------------------------------------------------------------ server process
+
+/** (a) the daemon's stack: TradingNode + startApiServer, trades handed to the kernel like the Binance adapter's. */
+async function qtradeServer(streamOpts) {
+  const [{ TradingNode }, { LiveClock }, { bundledMarketInfo }, { openStore }, { startApiServer }, { attachStreams }, { Counters }, { TokenAuthenticator, TokenStore }, pino] = await Promise.all([
+    import('../dist/src/engine/node.js'),
+    import('../dist/src/engine/clock.js'),
+    import('../dist/src/engine/market/market-info.js'),
+    import('../dist/src/engine/store/open.js'),
+    import('../dist/src/server/app.js'),
+    import('../dist/src/server/ws.js'),
+    import('../dist/src/server/counters.js'),
+    import('../dist/src/server/tokens.js'),
+    import('pino'),
+  ]);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'qtrade-ws-bench-'));
+  const store = await openStore(`sqlite:${dir}/qtrade.db`);
+  const market = bundledMarketInfo();
+  let sink;
+  const venue = {
+    name: 'bench',
+    start: async (_symbols, _channels, s) => void (sink = s),
+    subscribe: async () => {},
+    unsubscribe: async () => {},
+    aggTradesFrom: async () => [],
+    requestDepthSnapshot: () => {},
+    stop: async () => {},
+  };
+  const node = await TradingNode.open({ store, instruments: market.instruments, exchangeSymbols: market.symbols, venue, clock: new LiveClock(), symbols: ['BTCUSDT'], channels: ['aggTrade'] });
+  const counters = new Counters();
+  const ctx = {
+    node,
+    auth: new TokenAuthenticator(new TokenStore(dir)),
+    log: pino.default({ level: 'silent' }),
+    counters,
+    wallNow: Date.now,
+    version: 'bench',
+    startedAt: Date.now(),
+    probes: [],
+    shutdown: () => {},
+  };
+  // The daemon's own server (default options), or the stream server alone with other options.
+  let api;
+  if (streamOpts === undefined) api = await startApiServer(ctx, '127.0.0.1', 0);
+  else {
+    const server = http.createServer((_req, res) => res.writeHead(404).end());
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const streams = attachStreams(server, ctx, streamOpts);
+    api = {
+      port: server.address().port,
+      close: async () => {
+        await streams.close();
+        await new Promise((r) => server.close(r));
+      },
+    };
+  }
+  await node.start();
+  return {
+    port: api.port,
+    clients: () => counters.clients,
+    publish: (id, time) => sink.event({ kind: 'trade', trade: { symbol: 'BTCUSDT', id, price: 4_200_000 + (id % 100), qty: 1_234, firstId: id, lastId: id, time, buyerMaker: id % 2 === 0 } }, time),
+    dropped: () => [...counters.dropped.values()].reduce((a, b) => a + b, 0),
+    close: async () => {
+      await api.close();
+      await node.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** (b) the peer: ws's broadcast idiom, payload text built once per message (same text as qtrade's). */
+async function peerServer() {
+  const [{ WebSocketServer, WebSocket }, { aggTradeJson }, { bundledMarketInfo }] = await Promise.all([
+    import('ws'),
+    import('../dist/src/server/stream-payloads.js'),
+    import('../dist/src/engine/market/market-info.js'),
+  ]);
+  const inst = bundledMarketInfo().instruments.get('BTCUSDT');
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise((r) => wss.once('listening', r));
+  return {
+    port: wss.address().port,
+    clients: () => wss.clients.size,
+    publish: (id, time) => {
+      const text = aggTradeJson({ symbol: 'BTCUSDT', id, price: 4_200_000 + (id % 100), qty: 1_234, firstId: id, lastId: id, time, buyerMaker: id % 2 === 0 }, inst);
+      for (const c of wss.clients) if (c.readyState === WebSocket.OPEN) c.send(text);
+    },
+    dropped: () => 0,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+    },
+  };
+}
+
+/** The server process: builds one case's server, then answers the orchestrator's commands over IPC. */
+async function serverProcess(key) {
+  const server = key === 'peer' ? await peerServer() : await qtradeServer(key === 'flush0' ? { flushIntervalMs: 0 } : undefined);
+  let mark;
+  process.on('message', async (m) => {
+    if (m.cmd === 'wait') {
+      while (server.clients() < m.n) await sleep(10);
+      process.send({ cmd: 'wait' });
+    } else if (m.cmd === 'pace') {
+      // Message k is due at t0 + (k - from)/RATE and handed to the pipeline as soon as the loop sees it due.
+      const { from, to, t0 } = m;
+      while (nowUs() < t0 - 1500) await sleep(1);
+      while (nowUs() < t0);
+      let k = from;
+      while (k < to) {
+        const due = Math.min(to, from + 1 + Math.floor(((nowUs() - t0) * RATE) / 1e6));
+        for (; k < due; k++) server.publish(FIRST_ID + k, 1_704_067_200_000 + k);
+        if (k < to) await sleep(1);
+      }
+      process.send({ cmd: 'pace', seconds: (nowUs() - t0) / 1e6 });
+    } else if (m.cmd === 'mark') {
+      mark = { elu: performance.eventLoopUtilization(), cpu: process.cpuUsage() };
+      process.send({ cmd: 'mark' });
+    } else if (m.cmd === 'measure') {
+      const elu = performance.eventLoopUtilization(mark.elu);
+      const cpu = process.cpuUsage(mark.cpu);
+      process.send({ cmd: 'measure', busy: elu.utilization, cpu, dropped: server.dropped() });
+    } else if (m.cmd === 'close') {
+      await server.close();
+      process.send({ cmd: 'close' }, () => process.exit(0));
+    }
+  });
+  process.send({ cmd: 'ready', port: server.port });
+}
+
+// ------------------------------------------------------------------ clients (this process)
+
+function makeClients(port, wsPath, n) {
   const hist = new Uint32Array(BUCKETS);
   const clients = [];
+  /** The timed phase's schedule: message k (k ≥ WARMUP) was due at t0 + (k - WARMUP)/RATE. */
+  const timed = { t0: Infinity };
+  const usPerMsg = 1e6 / RATE;
 
   function open(i) {
     return new Promise((resolve, reject) => {
@@ -128,26 +270,34 @@ function clientWorker() {
     c.next = id + 1;
     c.received++;
     const k = id - FIRST_ID;
-    if (k >= WARMUP) {
-      hist[bucketOf(now - Atomics.load(sendUs, k))]++;
-    }
+    if (k >= WARMUP) hist[bucketOf(now - (timed.t0 + (k - WARMUP) * usPerMsg))]++;
   }
 
-  parentPort.on('message', async (m) => {
-    if (m === 'connect') {
+  return {
+    hist,
+    timed,
+    connect: async () => {
       for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, j) => open(i + j)));
-      parentPort.postMessage({ ready: true });
-    } else if (m === 'progress') {
-      parentPort.postMessage({ progress: Math.min(...clients.map((c) => c.received)), closed: clients.filter((c) => c.closed).length });
-    } else if (m === 'report') {
-      const closes = clients.filter((c) => c.closed).map((c) => c.closed);
-      parentPort.postMessage({ hist, received: clients.reduce((a, c) => a + c.received, 0), gaps: clients.reduce((a, c) => a + c.gaps, 0), closes });
+    },
+    progress: () => {
+      let min = Infinity;
+      let closed = 0;
+      for (const c of clients) {
+        if (c.received < min) min = c.received;
+        if (c.closed) closed++;
+      }
+      return { min, closed };
+    },
+    received: () => clients.reduce((a, c) => a + c.received, 0),
+    gaps: () => clients.reduce((a, c) => a + c.gaps, 0),
+    closes: () => clients.filter((c) => c.closed).map((c) => c.closed),
+    destroy: () => {
       for (const c of clients) c.s.destroy();
-    }
-  });
+    },
+  };
 }
 
-// ------------------------------------------------------------------ main
+// ------------------------------------------------------------------ orchestration (this process)
 
 function percentile(hist, count, q) {
   const want = Math.ceil(count * q);
@@ -161,172 +311,70 @@ function percentile(hist, count, q) {
 
 const ms = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
-async function runCase(name, server) {
-  const sab = new SharedArrayBuffer(TOTAL * 4);
-  const sendUs = new Int32Array(sab);
-  const epoch = performance.timeOrigin + performance.now();
-  const nowUs = () => Math.round((performance.timeOrigin + performance.now() - epoch) * 1000);
-  const worker = new Worker(new URL(import.meta.url), { workerData: { port: server.port, path: '/ws/btcusdt@aggTrade', n: CLIENTS, sab, epoch } });
-  const ask = (m, key) =>
-    new Promise((resolve) => {
-      const h = (r) => {
-        if (key in r) {
-          worker.off('message', h);
-          resolve(r);
-        }
-      };
-      worker.on('message', h);
-      worker.postMessage(m);
-    });
-  await ask('connect', 'ready');
-  await server.waitForClients(CLIENTS);
-
-  // A message's latency counts from when it was due (the feed's schedule), so a server that falls
-  // behind the rate shows it.
-  const pace = async (from, to) => {
-    const t0 = performance.now();
-    const t0us = nowUs();
-    let k = from;
-    while (k < to) {
-      const due = Math.min(to, from + Math.floor(((performance.now() - t0) * RATE) / 1000));
-      for (; k < due; k++) {
-        Atomics.store(sendUs, k, t0us + Math.round(((k - from) * 1e6) / RATE));
-        server.publish(FIRST_ID + k, 1_704_067_200_000 + k);
+async function runCase({ key, name }) {
+  const execArgv = process.env.BENCH_SERVER_ARGS ? process.env.BENCH_SERVER_ARGS.split(' ').filter(Boolean) : [];
+  const child = fork(new URL(import.meta.url), ['server', key], { execArgv });
+  const replies = new Map();
+  child.on('message', (m) => {
+    const r = replies.get(m.cmd);
+    if (r) {
+      replies.delete(m.cmd);
+      r(m);
+    }
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const expect = (cmd) => new Promise((r) => replies.set(cmd, r));
+  const ask = (m) => {
+    const p = expect(m.cmd);
+    child.send(m);
+    return p;
+  };
+  const { port } = await expect('ready');
+  const clients = makeClients(port, '/ws/btcusdt@aggTrade', CLIENTS);
+  try {
+    await clients.connect();
+    await ask({ cmd: 'wait', n: CLIENTS });
+    const drain = async (upTo) => {
+      const end = Date.now() + 60_000;
+      for (;;) {
+        const p = clients.progress();
+        if (p.min >= upTo || p.closed > 0 || Date.now() > end) return;
+        await sleep(20);
       }
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  };
-  const drain = async (upTo) => {
-    const end = Date.now() + 30_000;
-    for (;;) {
-      const p = await ask('progress', 'progress');
-      if (p.progress >= upTo || p.closed > 0 || Date.now() > end) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-
-  await pace(0, WARMUP);
-  await drain(WARMUP);
-  const elu0 = performance.eventLoopUtilization();
-  const t0 = performance.now();
-  await pace(WARMUP, TOTAL);
-  const sendSeconds = (performance.now() - t0) / 1000;
-  await drain(TOTAL);
-  const elu = performance.eventLoopUtilization(elu0);
-  const r = await ask('report', 'hist');
-  await worker.terminate();
-  const count = r.hist.reduce((a, b) => a + b, 0);
-  return {
-    name,
-    p50: percentile(r.hist, count, 0.5),
-    p99: percentile(r.hist, count, 0.99),
-    p999: percentile(r.hist, count, 0.999),
-    max: percentile(r.hist, count, 1),
-    delivered: r.received,
-    expected: CLIENTS * TOTAL,
-    gaps: r.gaps,
-    closes: r.closes,
-    busy: elu.utilization,
-    rate: MEASURED / sendSeconds,
-    dropped: server.dropped?.() ?? 0,
-  };
-}
-
-/** (a) the daemon's stack: TradingNode + startApiServer, trades handed to the kernel like the Binance adapter's. */
-async function qtradeServer(streamOpts) {
-  const [{ TradingNode }, { LiveClock }, { bundledMarketInfo }, { openStore }, { startApiServer }, { attachStreams }, { Counters }, { TokenAuthenticator, TokenStore }, pino] = await Promise.all([
-    import('../dist/src/engine/node.js'),
-    import('../dist/src/engine/clock.js'),
-    import('../dist/src/engine/market/market-info.js'),
-    import('../dist/src/engine/store/open.js'),
-    import('../dist/src/server/app.js'),
-    import('../dist/src/server/ws.js'),
-    import('../dist/src/server/counters.js'),
-    import('../dist/src/server/tokens.js'),
-    import('pino'),
-  ]);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'qtrade-ws-bench-'));
-  const store = await openStore(`sqlite:${dir}/qtrade.db`);
-  const market = bundledMarketInfo();
-  let sink;
-  const venue = {
-    name: 'bench',
-    start: async (_symbols, _channels, s) => void (sink = s),
-    subscribe: async () => {},
-    unsubscribe: async () => {},
-    aggTradesFrom: async () => [],
-    requestDepthSnapshot: () => {},
-    stop: async () => {},
-  };
-  const node = await TradingNode.open({ store, instruments: market.instruments, exchangeSymbols: market.symbols, venue, clock: new LiveClock(), symbols: ['BTCUSDT'], channels: ['aggTrade'] });
-  const counters = new Counters();
-  const ctx = {
-    node,
-    auth: new TokenAuthenticator(new TokenStore(dir)),
-    log: pino.default({ level: 'silent' }),
-    counters,
-    wallNow: Date.now,
-    version: 'bench',
-    startedAt: Date.now(),
-    probes: [],
-    shutdown: () => {},
-  };
-  // The daemon's own server (default options), or the stream server alone with other options.
-  let api;
-  if (streamOpts === undefined) api = await startApiServer(ctx, '127.0.0.1', 0);
-  else {
-    const server = http.createServer((_req, res) => res.writeHead(404).end());
-    await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    const streams = attachStreams(server, ctx, streamOpts);
-    api = {
-      port: server.address().port,
-      close: async () => {
-        await streams.close();
-        await new Promise((r) => server.close(r));
-      },
     };
+    await ask({ cmd: 'pace', from: 0, to: WARMUP, t0: nowUs() + 20_000 });
+    await drain(WARMUP);
+    await ask({ cmd: 'mark' });
+    const cpu0 = process.cpuUsage();
+    clients.timed.t0 = nowUs() + 20_000;
+    const paced = await ask({ cmd: 'pace', from: WARMUP, to: TOTAL, t0: clients.timed.t0 });
+    await drain(TOTAL);
+    const cpu = process.cpuUsage(cpu0);
+    const m = await ask({ cmd: 'measure' });
+    const count = clients.hist.reduce((a, b) => a + b, 0);
+    const wall = paced.seconds * 1e6;
+    return {
+      name,
+      p50: percentile(clients.hist, count, 0.5),
+      p99: percentile(clients.hist, count, 0.99),
+      p999: percentile(clients.hist, count, 0.999),
+      max: percentile(clients.hist, count, 1),
+      delivered: clients.received(),
+      expected: CLIENTS * TOTAL,
+      gaps: clients.gaps(),
+      closes: clients.closes(),
+      busy: m.busy,
+      serverCpu: (m.cpu.user + m.cpu.system) / wall,
+      serverKernel: m.cpu.system / (m.cpu.user + m.cpu.system),
+      clientCpu: (cpu.user + cpu.system) / wall,
+      rate: MEASURED / paced.seconds,
+      dropped: m.dropped,
+    };
+  } finally {
+    clients.destroy();
+    await ask({ cmd: 'close' });
+    await exited;
   }
-  await node.start();
-  return {
-    port: api.port,
-    waitForClients: async (n) => {
-      while (counters.clients < n) await new Promise((r) => setTimeout(r, 10));
-    },
-    publish: (id, time) => sink.event({ kind: 'trade', trade: { symbol: 'BTCUSDT', id, price: 4_200_000 + (id % 100), qty: 1_234, firstId: id, lastId: id, time, buyerMaker: id % 2 === 0 } }, time),
-    dropped: () => [...counters.dropped.values()].reduce((a, b) => a + b, 0),
-    close: async () => {
-      await api.close();
-      await node.stop();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** (b) the peer: ws's broadcast idiom, payload text built once per message (same text as qtrade's). */
-async function peerServer() {
-  const [{ WebSocketServer, WebSocket }, { aggTradeJson }, { bundledMarketInfo }] = await Promise.all([
-    import('ws'),
-    import('../dist/src/server/stream-payloads.js'),
-    import('../dist/src/engine/market/market-info.js'),
-  ]);
-  const inst = bundledMarketInfo().instruments.get('BTCUSDT');
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
-  await new Promise((r) => wss.once('listening', r));
-  return {
-    port: wss.address().port,
-    waitForClients: async (n) => {
-      while (wss.clients.size < n) await new Promise((r) => setTimeout(r, 10));
-    },
-    publish: (id, time) => {
-      const text = aggTradeJson({ symbol: 'BTCUSDT', id, price: 4_200_000 + (id % 100), qty: 1_234, firstId: id, lastId: id, time, buyerMaker: id % 2 === 0 }, inst);
-      for (const c of wss.clients) if (c.readyState === WebSocket.OPEN) c.send(text);
-    },
-    close: async () => {
-      for (const c of wss.clients) c.terminate();
-      await new Promise((r) => wss.close(r));
-    },
-  };
 }
 
 /** One plain write to each of CLIENTS sockets, repeated: CPU per write (this process only) and wall time per round. */
@@ -339,7 +387,7 @@ async function writeFloor() {
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   const child = fork(new URL(import.meta.url), ['sink', String(srv.address().port), String(CLIENTS)]);
   await new Promise((r) => child.once('message', r));
-  while (socks.length < CLIENTS) await new Promise((r) => setTimeout(r, 5));
+  while (socks.length < CLIENTS) await sleep(5);
   const buf = Buffer.alloc(200, 120);
   const rounds = 400;
   const cpu0 = process.cpuUsage();
@@ -368,20 +416,13 @@ function sink(port, n) {
 }
 
 async function main() {
-  console.log(`${CLIENTS} clients × ${RATE} msgs/s for ${SECONDS} s (after ${WARMUP} warm-up messages), loopback, btcusdt@aggTrade`);
+  const load0 = os.loadavg()[0];
+  console.log(`${CLIENTS} clients × ${RATE} msgs/s for ${SECONDS} s (after ${WARMUP} warm-up messages), loopback, btcusdt@aggTrade;`);
+  console.log('server in its own process, clients in this one; latency = arrival − due time on CLOCK_MONOTONIC');
   console.log('');
   const results = [];
-  for (const [name, make] of [
-    ['qtrade daemon (TradingNode → bus → stream server)', () => qtradeServer()],
-    ['qtrade, flushIntervalMs 0 (a write per message)', () => qtradeServer({ flushIntervalMs: 0 })],
-    ['ws broadcast idiom (peer, unbounded buffers)', peerServer],
-  ].filter(([name]) => !process.env.BENCH_ONLY || name.includes(process.env.BENCH_ONLY))) {
-    const server = await make();
-    try {
-      results.push(await runCase(name, server));
-    } finally {
-      await server.close();
-    }
+  for (const c of CASES.filter((c) => !process.env.BENCH_ONLY || c.name.includes(process.env.BENCH_ONLY) || c.key === process.env.BENCH_ONLY)) {
+    results.push(await runCase(c));
   }
   const peer = results[results.length - 1];
   const rows = results.map((r) => [
@@ -394,10 +435,11 @@ async function main() {
     `${r.delivered.toLocaleString('en-US')} / ${r.expected.toLocaleString('en-US')}`,
     `${r.gaps + r.closes.length + r.dropped}`,
     `${(r.busy * 100).toFixed(0)} %`,
-    `${(r.rate / peer.rate).toFixed(1)}×`,
+    `${(r.serverCpu * 100).toFixed(0)} % (${(r.serverKernel * 100).toFixed(0)} % sys)`,
+    `${(r.clientCpu * 100).toFixed(0)} %`,
     `${(r.p99 / peer.p99).toPrecision(2)}×`,
   ]);
-  const head = ['case', 'p50', 'p99', 'p99.9', 'max', 'rate reached', 'delivered', 'drops', 'server loop busy', 'rate vs peer', 'p99 vs peer'];
+  const head = ['case', 'p50', 'p99', 'p99.9', 'max', 'rate reached', 'delivered', 'drops', 'server loop busy', 'server CPU', 'clients CPU', 'p99 vs peer'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   console.log(`| ${head.map((h, i) => h.padEnd(w[i])).join(' | ')} |`);
   console.log(`|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|')}|`);
@@ -405,7 +447,7 @@ async function main() {
   console.log('');
   for (const r of results) if (r.closes.length > 0) console.log(`${r.name}: ${r.closes.length} clients closed, e.g. ${r.closes[0]}`);
   const q = results[0];
-  if (q) {
+  if (q && q !== peer) {
     const ok = q.p99 <= 10 && q.gaps === 0 && q.closes.length === 0 && q.dropped === 0 && q.delivered === q.expected;
     console.log(`target p99 ≤ 10 ms with zero drops: ${ok ? 'met' : 'NOT met'} (p99 ${ms(q.p99)} ms, ${q.delivered === q.expected ? 'every message delivered' : `${q.expected - q.delivered} messages missing`})`);
   }
@@ -414,9 +456,9 @@ async function main() {
     `floor: one 200-byte write to each of ${CLIENTS} loopback sockets takes ${ms(floor.wallMs)} ms per round, ` +
       `${floor.cpuUs.toFixed(1)} µs of CPU per write (${(floor.kernel * 100).toFixed(0)} % in the kernel)`,
   );
-  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
+  console.log(`load average (1 min) at the start ${load0.toFixed(1)}, at the end ${os.loadavg()[0].toFixed(1)}, on ${os.cpus().length} CPUs`);
 }
 
-if (!isMainThread) clientWorker();
+if (process.argv[2] === 'server') await serverProcess(process.argv[3]);
 else if (process.argv[2] === 'sink') sink(Number(process.argv[3]), Number(process.argv[4]));
 else await main();

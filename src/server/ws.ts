@@ -33,14 +33,19 @@ import { ApiErrors, scopeAllows, type DaemonContext, type Principal, type Scope 
  * allows them.
  *
  * Fan-out: the server subscribes to each bus topic once. An event is encoded once per stream name
- * and framed once (raw and, when someone wants it, wrapped); the same bytes go to every subscriber.
- * Frames queue per client and are written in one go (see flushIntervalMs), so a burst costs one
- * write per client, not one per message.
+ * and framed once (raw and, when someone wants it, wrapped). Clients with the same streams and
+ * framing form a group, and a frame is queued once per group, not once per client: publishing costs
+ * the same for one subscriber or thousands. A flush joins each group's frames into one buffer and
+ * writes it (or, for a client that joined the group since the last flush, the tail of it) to every
+ * member, so a burst costs one write per client, not one per message (see flushIntervalMs). A
+ * client's control replies, and what it was owed by a group it left before the flush, queue on the
+ * client itself and go out ahead of its share of the group's frames, in the order they arose.
  *
- * Bounded memory: before queueing, a client's socket buffer plus its queue is checked against
+ * Bounded memory: at each flush, a client's socket buffer plus what it is owed is checked against
  * `maxBufferedBytes`; a client over it is closed with 1008 "slow consumer: N bytes buffered" and
- * nothing more is queued for it. A client therefore gets every message of its streams in order, or
- * is closed with a reason; nothing is dropped silently.
+ * nothing more is written to it. A client therefore gets every message of its streams in order, or
+ * is closed with a reason; nothing is dropped silently. Between flushes a group holds one copy of
+ * its frames whatever its size.
  */
 
 export interface StreamServerOptions {
@@ -90,8 +95,6 @@ const MiB = 1024 * KiB;
 const HARD_PAYLOAD_LIMIT = 1 * MiB;
 const DEFAULT_FLUSH_INTERVAL_MS = 2;
 const FLUSH_DUTY = 2;
-/** Queues up to this size are joined into one buffer for one write; larger ones go out as a writev. */
-const MAX_JOIN_BYTES = 256 * KiB;
 const PRIVATE = ['orders', 'fills', 'positions', 'risk', 'alerts'] as const;
 type PrivateName = (typeof PRIVATE)[number];
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
@@ -110,6 +113,21 @@ interface Stream {
   readonly name: string;
   readonly spec: Spec;
   readonly subscribers: Set<Client>;
+  /** The groups of its subscribers: a frame of this stream is queued once for each. */
+  readonly groups: Set<Group>;
+}
+
+/** Clients with the same set of streams and the same framing (raw or combined): they are owed the same frames. */
+interface Group {
+  readonly key: string;
+  readonly combined: boolean;
+  readonly streams: readonly Stream[];
+  readonly members: Set<Client>;
+  /** Frames published to the group since the last flush, in order, and where each ends in their concatenation. */
+  frames: Buffer[];
+  ends: number[];
+  bytes: number;
+  queued: boolean;
 }
 
 /** The streams of one symbol, for the hot paths (one Map lookup per event). */
@@ -133,20 +151,18 @@ interface Client {
   combined: boolean;
   /** Subscription order is LIST_SUBSCRIPTIONS' order. */
   readonly streams: Map<string, Stream>;
-  pending: Buffer[];
-  pendingBytes: number;
-  queued: boolean;
+  group: Group | undefined;
+  /** The client's share of its group's frames starts at this index (it joined the group then). */
+  from: number;
+  /** Owed ahead of that share: control replies, and frames of a group it left since the last flush. */
+  own: Buffer[];
+  ownBytes: number;
+  ownQueued: boolean;
   alive: boolean;
   closed: boolean;
 }
 
 /** A complete unmasked text frame (server to client, RFC 6455 §5.2). */
-function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function textFrame(text: string): Buffer {
   const len = Buffer.byteLength(text);
   const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
@@ -199,50 +215,74 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
 
   // ---------------------------------------------------------------- sending
 
-  const dirty: Client[] = [];
+  const groups = new Map<string, Group>();
+  const dirtyGroups: Group[] = [];
+  const dirtyClients: Client[] = [];
   let flushScheduled = false;
   let lastFlush = -Infinity;
   let lastFlushCost = 0;
 
+  const writable = (c: Client): boolean => !c.closed && c.ws.readyState === WebSocket.OPEN && !c.socket.destroyed;
+
+  /** Writes `bytes` to the client, unless that would take it over maxBuffered: then it is closed as slow. */
+  const write = (c: Client, data: Buffer): void => {
+    // The socket's own buffer is ws's bufferedAmount here (ws queues nothing itself without compression).
+    const buffered = c.socket.writableLength + data.length;
+    if (buffered > maxBuffered) closeSlow(c, buffered);
+    else c.socket.write(data);
+  };
+
+  /** The group's frames from index `from` on, as one buffer: a view of the joined frames. */
+  const share = (g: Group, joined: Buffer, from: number): Buffer => (from === 0 ? joined : joined.subarray(g.ends[from - 1]));
+
+  const joinedOf = (g: Group): Buffer => (g.frames.length === 1 ? g.frames[0]! : Buffer.concat(g.frames, g.bytes));
+
   /**
-   * Writes every client's queue. Clients with the same streams usually have the very same frames
-   * queued: their concatenation is built once and shared. Frames go straight to the upgraded socket
-   * (ws.send would frame and copy per client). That is safe because compression is off: the frames
-   * ws still writes itself (pings, closes) go out synchronously and whole, never inside one of ours.
-   * Control replies go through this queue, so they keep their order with the data.
+   * Writes what every client is owed, one write per client: each group's frames are joined once and
+   * the same bytes go to all its members. Frames go straight to the upgraded socket (ws.send would
+   * frame and copy per client). That is safe because compression is off: the frames ws still writes
+   * itself (pings, closes) go out synchronously and whole, never inside one of ours.
    */
   const flush = (): void => {
     flushScheduled = false;
     lastFlush = performance.now();
-    if (dirty.length === 0) return;
-    let memoList: Buffer[] | undefined;
-    let memoJoined: Buffer | undefined;
-    for (const c of dirty) {
-      c.queued = false;
-      const list = c.pending;
-      const bytes = c.pendingBytes;
-      c.pending = [];
-      c.pendingBytes = 0;
-      if (c.closed || c.ws.readyState !== WebSocket.OPEN || c.socket.destroyed) continue;
-      if (list.length === 1) {
-        c.socket.write(list[0]!);
-        continue;
+    if (dirtyGroups.length === 0 && dirtyClients.length === 0) return;
+    const joined = new Map<Group, Buffer>();
+    const joinedFor = (g: Group): Buffer => {
+      let j = joined.get(g);
+      if (j === undefined) joined.set(g, (j = joinedOf(g)));
+      return j;
+    };
+    // Clients with frames of their own: those, then their share of the group, in one write.
+    for (const c of dirtyClients) {
+      c.ownQueued = false;
+      const own = c.own;
+      c.own = [];
+      c.ownBytes = 0;
+      const g = c.group;
+      if (g !== undefined && c.from < g.frames.length) {
+        own.push(share(g, joinedFor(g), c.from));
+        c.from = g.frames.length;
       }
-      if (memoList !== undefined && sameFrames(memoList, list)) {
-        c.socket.write(memoJoined!);
-        continue;
-      }
-      if (bytes <= MAX_JOIN_BYTES) {
-        memoList = list;
-        memoJoined = Buffer.concat(list, bytes);
-        c.socket.write(memoJoined);
-        continue;
-      }
-      c.socket.cork();
-      for (const b of list) c.socket.write(b);
-      c.socket.uncork();
+      if (own.length > 0 && writable(c)) write(c, own.length === 1 ? own[0]! : Buffer.concat(own));
     }
-    dirty.length = 0;
+    dirtyClients.length = 0;
+    for (const g of dirtyGroups) {
+      const n = g.frames.length;
+      if (n > 0 && g.members.size > 0) {
+        const all = joinedFor(g);
+        for (const c of g.members) {
+          const from = c.from;
+          c.from = 0;
+          if (from < n && writable(c)) write(c, share(g, all, from));
+        }
+      }
+      g.frames = [];
+      g.ends = [];
+      g.bytes = 0;
+      g.queued = false;
+    }
+    dirtyGroups.length = 0;
     lastFlushCost = performance.now() - lastFlush;
   };
 
@@ -261,34 +301,81 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
     else setTimeout(flush, wait);
   };
 
-  const enqueue = (c: Client, frame: Buffer): void => {
-    if (c.closed) return;
-    // The socket's own buffer is ws's bufferedAmount here (ws queues nothing itself without compression).
-    const buffered = c.socket.writableLength + c.pendingBytes + frame.length;
-    if (buffered > maxBuffered) {
-      closeSlow(c, buffered);
-      return;
+  /** Moves what the client is owed by its group so far onto its own queue (before a reply, or leaving the group). */
+  const takeShare = (c: Client): void => {
+    const g = c.group;
+    if (g === undefined) return;
+    const n = g.frames.length;
+    if (c.from < n) {
+      for (let i = c.from; i < n; i++) c.own.push(g.frames[i]!);
+      c.ownBytes += g.bytes - (c.from === 0 ? 0 : g.ends[c.from - 1]!);
+      markOwn(c);
     }
-    c.pending.push(frame);
-    c.pendingBytes += frame.length;
-    stats.sent++;
-    if (!c.queued) {
-      c.queued = true;
-      dirty.push(c);
-      scheduleFlush();
-    }
+    c.from = n;
   };
 
-  const reply = (c: Client, text: string): void => enqueue(c, textFrame(text));
+  const markOwn = (c: Client): void => {
+    if (c.ownQueued) return;
+    c.ownQueued = true;
+    dirtyClients.push(c);
+    scheduleFlush();
+  };
 
-  /** Sends one encoded payload to every subscriber of `s`, framed at most once per form. */
+  const reply = (c: Client, text: string): void => {
+    if (c.closed) return;
+    takeShare(c);
+    const frame = textFrame(text);
+    c.own.push(frame);
+    c.ownBytes += frame.length;
+    stats.sent++;
+    markOwn(c);
+  };
+
+  const leaveGroup = (c: Client): void => {
+    const g = c.group;
+    if (g === undefined) return;
+    c.group = undefined;
+    c.from = 0;
+    g.members.delete(c);
+    if (g.members.size > 0) return;
+    for (const s of g.streams) s.groups.delete(g);
+    groups.delete(g.key);
+  };
+
+  /** Puts the client in the group of its current streams and framing, after a change of either. */
+  const regroup = (c: Client): void => {
+    const key = c.streams.size === 0 ? undefined : `${c.combined ? 'combined' : 'raw'} ${[...c.streams.keys()].sort().join('/')}`;
+    if (c.group?.key === key) return;
+    takeShare(c);
+    leaveGroup(c);
+    if (key === undefined || c.closed) return;
+    let g = groups.get(key);
+    if (g === undefined) {
+      g = { key, combined: c.combined, streams: [...c.streams.values()], members: new Set(), frames: [], ends: [], bytes: 0, queued: false };
+      groups.set(key, g);
+      for (const s of g.streams) s.groups.add(g);
+    }
+    g.members.add(c);
+    c.group = g;
+    c.from = g.frames.length;
+  };
+
+  /** Queues one encoded payload for every group subscribed to `s`, framed at most once per form. */
   const publish = (s: Stream | undefined, payload: string): void => {
-    if (!s || s.subscribers.size === 0) return;
+    if (!s || s.groups.size === 0) return;
     let raw: Buffer | undefined;
     let wrapped: Buffer | undefined;
-    for (const c of s.subscribers) {
-      if (c.combined) enqueue(c, (wrapped ??= textFrame(`{"stream":"${s.name}","data":${payload}}`)));
-      else enqueue(c, (raw ??= textFrame(payload)));
+    for (const g of s.groups) {
+      const frame = g.combined ? (wrapped ??= textFrame(`{"stream":"${s.name}","data":${payload}}`)) : (raw ??= textFrame(payload));
+      g.frames.push(frame);
+      g.bytes += frame.length;
+      g.ends.push(g.bytes);
+      stats.sent += g.members.size;
+      if (!g.queued) {
+        g.queued = true;
+        dirtyGroups.push(g);
+        scheduleFlush();
+      }
     }
   };
 
@@ -299,8 +386,9 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
   const detach = (c: Client): void => {
     if (c.closed) return;
     c.closed = true;
-    c.pending = [];
-    c.pendingBytes = 0;
+    c.own = [];
+    c.ownBytes = 0;
+    leaveGroup(c);
     for (const s of c.streams.values()) unsubscribeOne(c, s);
     c.streams.clear();
   };
@@ -381,7 +469,7 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
   const streamFor = (name: string, spec: Spec): Stream => {
     let s = streams.get(name);
     if (s) return s;
-    s = { name, spec, subscribers: new Set() };
+    s = { name, spec, subscribers: new Set(), groups: new Set() };
     streams.set(name, s);
     if ('symbol' in spec) {
       const e = symbolStreams(spec.symbol);
@@ -447,6 +535,7 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
     const fresh = new Set(parsed.map((p) => p.name).filter((n) => !c.streams.has(n)));
     if (c.streams.size + fresh.size > maxStreams) throw invalid(`too many streams: a connection may subscribe to at most ${maxStreams} (it has ${c.streams.size}, asked for ${fresh.size} more)`);
     for (const p of parsed) subscribeOne(c, p.name, p.spec);
+    regroup(c);
   };
 
   const unsubscribe = (c: Client, names: readonly unknown[]): void => {
@@ -461,6 +550,7 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
       c.streams.delete(s.name);
       unsubscribeOne(c, s);
     }
+    regroup(c);
   };
 
   const canonical = (n: string, p: Principal): string => {
@@ -512,6 +602,7 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
         if (params[0] !== 'combined') throw new RequestError(0, 'Unknown property');
         if (typeof params[1] !== 'boolean') throw new RequestError(1, 'Invalid value type: expected Boolean');
         c.combined = params[1];
+        regroup(c);
         return null;
       }
       default: {
@@ -637,14 +728,17 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
   };
 
   const onConnection = (ws: WebSocket, socket: Duplex, principal: Principal, combined: boolean, initial: Array<{ name: string; spec: Spec }>): void => {
-    const c: Client = { ws, socket, principal, combined, streams: new Map(), pending: [], pendingBytes: 0, queued: false, alive: true, closed: false };
+    const c: Client = { ws, socket, principal, combined, streams: new Map(), group: undefined, from: 0, own: [], ownBytes: 0, ownQueued: false, alive: true, closed: false };
     clients.add(c);
     stats.clients++;
     ctx.counters.wsClients(1);
     if (closing) {
       detach(c);
       ws.close(1001, 'daemon stopping');
-    } else for (const p of initial) subscribeOne(c, p.name, p.spec);
+    } else {
+      for (const p of initial) subscribeOne(c, p.name, p.spec);
+      regroup(c);
+    }
     ws.on('message', (data, isBinary) => onMessage(c, data, isBinary));
     ws.on('pong', () => {
       c.alive = true;

@@ -423,6 +423,68 @@ describe('liveness and shutdown', () => {
   });
 });
 
+describe('shared frames', () => {
+  it('clients that change streams or framing between two flushes get what they listened to at each message, replies in place', async () => {
+    // After the first flush the next one is due in 10 minutes: everything below queues, and close()
+    // writes it out. Groups of clients with the same streams share frames; these clients move
+    // between groups while frames are queued.
+    const side = await sideServer({ flushIntervalMs: 600_000 });
+    const node = d.daemon.node;
+    const id0 = 20_000_000;
+    const publish = (id: number): void => void node.bus.publish('trade', { symbol: 'BTCUSDT', id, price: 4_200_000, qty: 1_000, firstId: id, lastId: id, time: M2 + 20_000, buyerMaker: false });
+    const sent = (): number => side.streams.stats().sent;
+    /** Sends a control message and waits until the server has queued its reply. */
+    const control = async (c: Client, msg: object): Promise<void> => {
+      const before = sent();
+      c.ws.send(JSON.stringify(msg));
+      await until(() => sent() > before, 'the reply queued');
+    };
+    const seen = (c: Client): string[] =>
+      c.msgs.map((m) => {
+        if ('id' in m) return `reply ${String(m.id)}`;
+        const data = (m.data ?? m) as { e: string; a?: number; t?: number };
+        return `${m.stream === undefined ? '' : `${m.stream} `}${data.e} ${(data.a ?? data.t)! - id0}`;
+      });
+    const a = await connect(side.url, '/ws/btcusdt@aggTrade');
+    const b = await connect(side.url, '/ws/btcusdt@aggTrade');
+    const c = await connect(side.url, '/ws');
+    try {
+      publish(id0);
+      await until(() => a.msgs.length === 1 && b.msgs.length === 1, 'the first trade, flushed at once');
+      publish(id0 + 1);
+      await control(a, { method: 'LIST_SUBSCRIPTIONS', id: 'list' });
+      await control(b, { method: 'SUBSCRIBE', params: ['btcusdt@trade'], id: 1 });
+      await control(c, { method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id: 1 });
+      publish(id0 + 2);
+      await control(b, { method: 'SET_PROPERTY', params: ['combined', true], id: 2 });
+      publish(id0 + 3);
+      await control(b, { method: 'UNSUBSCRIBE', params: ['btcusdt@aggTrade'], id: 3 });
+      await control(c, { method: 'UNSUBSCRIBE', params: ['btcusdt@aggTrade'], id: 2 });
+      publish(id0 + 4);
+      // Nothing since the first flush has been written yet.
+      expect([a.msgs.length, b.msgs.length, c.msgs.length]).toEqual([1, 1, 0]);
+      await side.streams.close();
+      for (const x of [a, b, c]) expect(await x.closedWith()).toEqual({ code: 1001, reason: 'daemon stopping' });
+      expect(seen(a)).toEqual(['aggTrade 0', 'aggTrade 1', 'reply list', 'aggTrade 2', 'aggTrade 3', 'aggTrade 4']);
+      expect(seen(b)).toEqual([
+        'aggTrade 0',
+        'aggTrade 1',
+        'reply 1',
+        'aggTrade 2',
+        'trade 2',
+        'reply 2',
+        'btcusdt@aggTrade aggTrade 3',
+        'btcusdt@trade trade 3',
+        'reply 3',
+        'btcusdt@trade trade 4',
+      ]);
+      expect(seen(c)).toEqual(['reply 1', 'aggTrade 2', 'aggTrade 3', 'reply 2']);
+    } finally {
+      await side.close();
+    }
+  });
+});
+
 describe('slow consumers', () => {
   it('closes a client that does not read with 1008 and the bytes buffered, while a reader gets every message in order', async () => {
     const limit = 1024 * 1024;
