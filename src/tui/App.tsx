@@ -4,7 +4,7 @@ import { CHART_INTERVALS, parseCommand, type ChartInterval, type TuiCommand } fr
 import { describeError } from './format.js';
 import { useSnapshot, useTerminalSize, useTui } from './hooks.js';
 import { useKeyState } from './keys.js';
-import { LAYOUTS, planLayout, STRATEGIES_LAYOUT, type PanelId } from './layout.js';
+import { ALERTS_LAYOUT, ASSISTANT_LAYOUT, LAYOUTS, planLayout, STRATEGIES_LAYOUT, type PanelId } from './layout.js';
 import { AccountLine } from './panels/AccountLine.js';
 import { ACCOUNT_TABS, AccountTabs, type AccountTab } from './panels/AccountTabs.js';
 import { Balances } from './panels/Balances.js';
@@ -25,6 +25,10 @@ import { Strategies } from './panels/Strategies.js';
 import { Backtest } from './panels/Backtest.js';
 import { SystemPanel } from './panels/System.js';
 import { runStrategyCommand } from './strategy-commands.js';
+import { runAlertCommand } from './alert-commands.js';
+import { AlertsPanel } from './panels/Alerts.js';
+import { AssistantPanel, useChatSession } from './panels/Assistant.js';
+import { Toasts } from './panels/Toasts.js';
 import { humanPrice } from '../commands/trading-output.js';
 
 const sameList = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -33,12 +37,14 @@ export interface AppProps {
   /** Called once when the trader quits, before Ink unmounts. */
   onQuit?: () => void;
   initialLayout?: number;
+  /** Rings the terminal bell (an alert fired and alerts.bell is on); run.tsx writes BEL to the terminal. */
+  onBell?: () => void;
 }
 
 const step = <T,>(list: readonly T[], v: T, by: number): T => list[(Math.max(0, list.indexOf(v)) + by + list.length) % list.length]!;
 
 /** The dashboard: header, panels in the chosen layout, the bottom line; all keys come in here. */
-export function App({ onQuit, initialLayout = 1 }: AppProps) {
+export function App({ onQuit, initialLayout = 1, onBell }: AppProps) {
   const { source, log, keys } = useTui();
   const { exit } = useApp();
   const size = useTerminalSize();
@@ -56,6 +62,14 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
   const quitArmed = useRef(false);
   const history = useRef<string[]>([]);
   const pendingCmd = useRef('');
+  // Each opening of the command line is a new line. A `/` typed right behind the Enter that closed
+  // the last one arrives before React has re-rendered: the closing and the opening are then one
+  // render, so the opening count is state (it forces the new line), and keys go to the line drawn
+  // for this opening only, never to the last one's handler still registered.
+  const [cmdSeq, setCmdSeq, cmdSeqRef] = useKeyState(0);
+  const drawnSeq = useRef(0);
+  if (cmdOpen) drawnSeq.current = cmdSeq;
+  const chat = useChatSession();
 
   const planFor = (layoutN: number, focusId: PanelId | undefined) =>
     planLayout({ columns: size.columns, rows: size.rows - 1, layout: layoutN, symbols: symbols.length, focus: focusId });
@@ -139,6 +153,19 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
         setLayout(STRATEGIES_LAYOUT);
         if (c.kind === 'backtest') setFocus('backtest');
         return;
+      case 'ask':
+        // The AI panel where it is (the full dashboard), else its own layout.
+        if (!planFor(layoutRef.current, 'ai').columns.some((col) => col.panels.some((p) => p.id === 'ai'))) setLayout(ASSISTANT_LAYOUT);
+        setFocus('ai');
+        if (chat) chat.send(c.prompt);
+        else log.add('error', '✗ the assistant is not available in this session');
+        return;
+      case 'alertAdd':
+      case 'alertRemove':
+      case 'alerts':
+        runAlertCommand(c, { alerts: source.alerts, log });
+        if (c.kind === 'alerts') setLayout(ALERTS_LAYOUT);
+        return;
       case 'quit':
         quit();
         return;
@@ -161,7 +188,7 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
     if (helpRef.current) return setHelp(false);
     if (cmdRef.current) {
       // Keys typed right behind the `/` arrive before the line is drawn: they are its first text.
-      if (!keys.dispatch('cmd', input, key) && /^[\x20-\x7e]+$/.test(input)) pendingCmd.current += input;
+      if (!(drawnSeq.current === cmdSeqRef.current && keys.dispatch('cmd', input, key)) && /^[\x20-\x7e]+$/.test(input)) pendingCmd.current += input;
       return;
     }
     const p = planFor(layoutRef.current, focusRef.current);
@@ -183,6 +210,7 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
     if (input === '?') return setHelp(true);
     if (input === '/') {
       pendingCmd.current = '';
+      setCmdSeq((n) => n + 1);
       return setCmdOpen(true);
     }
     if (input.length === 1 && LAYOUTS.includes(Number(input))) return setLayout(Number(input));
@@ -252,6 +280,10 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
         return <Backtest key={id} width={width} height={height} focused={f} symbol={symbol} />;
       case 'system':
         return <SystemPanel key={id} width={width} height={height} focused={f} />;
+      case 'ai':
+        return <AssistantPanel key={id} width={width} height={height} focused={f} chat={chat} />;
+      case 'alerts':
+        return <AlertsPanel key={id} width={width} height={height} focused={f} />;
     }
   };
 
@@ -272,7 +304,8 @@ export function App({ onQuit, initialLayout = 1 }: AppProps) {
         </Box>
       )}
       {plan.accountLine && <AccountLine width={C} hint="Tab: next panel" />}
-      {cmdOpen ? <CommandLine width={C} history={history.current} initial={pendingCmd.current} onSubmit={submit} onCancel={() => setCmdOpen(false)} /> : <LogLine width={C} />}
+      {cmdOpen ? <CommandLine key={cmdSeq} width={C} history={history.current} initial={pendingCmd.current} onSubmit={submit} onCancel={() => setCmdOpen(false)} /> : <LogLine width={C} />}
+      <Toasts width={C} top={plan.strip ? 2 : 1} onBell={onBell} />
     </Box>
   );
 }

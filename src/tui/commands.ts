@@ -1,4 +1,5 @@
 import { UsageError } from '../engine/errors.js';
+import { ALERT_COMMAND_HELP, parseAlertCommand, type AlertCommand } from './alert-commands.js';
 import { LAYOUTS } from './layout.js';
 import type { OrderTicket } from './source.js';
 import { parseStrategyCommand, STRATEGY_COMMAND_HELP, type StrategyCommand } from './strategy-commands.js';
@@ -21,12 +22,16 @@ export type TuiCommand =
   | { kind: 'layout'; layout: number }
   | { kind: 'help' }
   | { kind: 'quit' }
-  | StrategyCommand;
+  | StrategyCommand
+  | AlertCommand
+  | { kind: 'ask'; prompt: string };
 
 export const COMMAND_HELP = [
   'buy|sell QTY [SYMBOL] [market | limit PRICE | PRICE] [stop PRICE] [gtc|ioc|fok] [maker]',
   'cancel ORDER_ID · cancel all [SYMBOL] · interval 1m|5m|15m|1h|4h|1d · symbol SYMBOL · layout N · help · quit',
   ...STRATEGY_COMMAND_HELP,
+  ...ALERT_COMMAND_HELP,
+  'ask QUESTION (the AI panel, key 7)',
 ];
 
 const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
@@ -126,6 +131,16 @@ export function parseCommand(text: string, ctx: { symbol?: string } = {}): TuiCo
     case 'backtest':
     case 'bt':
       return parseStrategyCommand('backtest', words, ctx.symbol);
+    case 'alert':
+    case 'alerts':
+      return parseAlertCommand(words);
+    case 'ask':
+    case 'ai': {
+      // The question as typed, spaces and case kept.
+      const prompt = text.trim().replace(/^\/?\S+\s*/, '');
+      if (!prompt) throw new UsageError('ask what?', { hint: 'e.g. ask is BTC overextended on 5m?' });
+      return { kind: 'ask', prompt };
+    }
     case 'help':
     case '?':
       return { kind: 'help' };
@@ -136,6 +151,6 @@ export function parseCommand(text: string, ctx: { symbol?: string } = {}): TuiCo
     case undefined:
       throw new UsageError('empty command', { hint: COMMAND_HELP[0] });
     default:
-      throw new UsageError(`unknown command "${verb}"`, { hint: 'buy, sell, cancel, interval, symbol, layout, strategy, backtest, help or quit' });
+      throw new UsageError(`unknown command "${verb}"`, { hint: 'buy, sell, cancel, interval, symbol, layout, strategy, backtest, alert, ask, help or quit' });
   }
 }

@@ -15,6 +15,8 @@ import {
   type SourceTopics,
   type TuiSource,
 } from './source.js';
+import { EmbeddedAlerts, type EmbeddedAlertsOptions } from './sources/embedded-alerts.js';
+import { EmbeddedAssistant, type EmbeddedAssistantOptions } from './sources/embedded-assistant.js';
 import { EmbeddedStrategies, type EmbeddedStrategiesOptions } from './sources/embedded-strategies.js';
 import { EmbeddedSystem } from './sources/embedded-system.js';
 
@@ -32,6 +34,10 @@ export interface EmbeddedSourceOptions {
   wallNow?: () => number;
   /** Live strategies and backtests: the store URL (backtests on stored candles), recordings to offer. */
   strategies?: Omit<EmbeddedStrategiesOptions, 'wallNow'>;
+  /** The assistant (the ai.* settings); absent: the session has no AI panel. */
+  assistant?: Pick<EmbeddedAssistantOptions, 'config' | 'syncMs'>;
+  /** Alerts: the session binds its AlertService to `source.alerts` (live-session.ts, replay-session.ts). */
+  alerts?: Omit<EmbeddedAlertsOptions, 'wallNow'>;
 }
 
 type Handler = (payload: never) => void;
@@ -45,6 +51,8 @@ export class EmbeddedSource implements TuiSource {
   readonly info: SourceInfo;
   readonly strategies: EmbeddedStrategies;
   readonly system: EmbeddedSystem;
+  readonly assistant: EmbeddedAssistant | undefined;
+  readonly alerts: EmbeddedAlerts | undefined;
   private current: TradingNode;
   private readonly handlers = new Map<SourceTopic, Set<Handler>>();
   private detach: Array<() => void> = [];
@@ -61,6 +69,9 @@ export class EmbeddedSource implements TuiSource {
     this.wire(node);
     this.strategies = new EmbeddedStrategies(node, { ...opts.strategies, wallNow: this.wallNow });
     this.system = new EmbeddedSystem(this, { strategies: this.strategies, storeUrl: opts.strategies?.storeUrl, wallNow: this.wallNow });
+    // Approvals go through place() below: the account's order path, as the order form's.
+    this.assistant = opts.assistant ? new EmbeddedAssistant({ ...opts.assistant, node: () => this.current, place: (t) => this.place(t), wallNow: this.wallNow }) : undefined;
+    this.alerts = opts.alerts ? new EmbeddedAlerts({ ...opts.alerts, wallNow: this.wallNow }) : undefined;
   }
 
   get node(): TradingNode {
@@ -85,6 +96,8 @@ export class EmbeddedSource implements TuiSource {
   /** Stops forwarding the node's bus. */
   close(): void {
     for (const d of this.detach.splice(0)) d();
+    this.assistant?.close();
+    this.alerts?.close();
   }
 
   subscribe<T extends SourceTopic>(topic: T, handler: (payload: SourceTopics[T]) => void): () => void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FULL_MIN, planLayout, STRATEGIES_LAYOUT, SYSTEM_LAYOUT, type LayoutPlan } from './layout.js';
+import { ASSISTANT_LAYOUT, FULL_MIN, LAYOUTS, planLayout, type LayoutPlan } from './layout.js';
 
 /** Lines a plan uses: header, optional strip and account line, body, bottom line. */
 const height = (p: LayoutPlan): number => 1 + (p.strip ? 1 : 0) + p.bodyHeight + (p.accountLine ? 1 : 0) + 1;
@@ -12,7 +12,7 @@ describe('planLayout', () => {
     [200, 60],
   ] as const;
 
-  for (const layout of [1, 2, 3, 4, STRATEGIES_LAYOUT, SYSTEM_LAYOUT]) {
+  for (const layout of LAYOUTS) {
     for (const [columns, rows] of sizes) {
       it(`layout ${layout} fills ${columns}x${rows} exactly`, () => {
         const p = planLayout({ columns, rows, layout, symbols: 3, focus: undefined });
@@ -34,5 +34,15 @@ describe('planLayout', () => {
     expect(ids(undefined)).toEqual(['chart', 'book']);
     expect(ids('entry')).toEqual(['chart', 'entry']);
     expect(ids('account')).toEqual(['account', 'book']);
+  });
+
+  it('has the AI panel in the full dashboard and in its own layout, where Tab reaches it', () => {
+    const ids = (p: LayoutPlan) => p.columns.flatMap((c) => c.panels.map((x) => x.id));
+    const full = planLayout({ columns: 150, rows: 41, layout: 1, symbols: 2, focus: undefined });
+    expect(full.columns[0]!.panels.map((x) => x.id)).toEqual(['watch', 'trades', 'ai']);
+    expect(full.focusable).toContain('ai');
+    const small = planLayout({ columns: 80, rows: 23, layout: ASSISTANT_LAYOUT, symbols: 2, focus: undefined });
+    expect([ids(small), small.focusable]).toEqual([['ai'], ['ai']]);
+    expect(ids(planLayout({ columns: 120, rows: 30, layout: ASSISTANT_LAYOUT, symbols: 2, focus: undefined }))).toEqual(['ai', 'watch', 'trades']);
   });
 });

@@ -5,7 +5,7 @@
  * system) are new ids placed here; nothing else changes.
  */
 
-export type PanelId = 'watch' | 'chart' | 'book' | 'trades' | 'entry' | 'account' | 'orders' | 'fills' | 'positions' | 'balances' | 'log' | 'strategies' | 'backtest' | 'system';
+export type PanelId = 'watch' | 'chart' | 'book' | 'trades' | 'entry' | 'account' | 'orders' | 'fills' | 'positions' | 'balances' | 'log' | 'strategies' | 'backtest' | 'system' | 'ai' | 'alerts';
 
 export interface PlacedPanel {
   id: PanelId;
@@ -19,7 +19,7 @@ export interface LayoutColumn {
 
 export interface LayoutPlan {
   /** 'full' and 'compact' are layout 1 at large and small sizes. */
-  name: 'full' | 'compact' | 'market' | 'account' | 'log' | 'strategies' | 'system';
+  name: 'full' | 'compact' | 'market' | 'account' | 'log' | 'strategies' | 'system' | 'assistant' | 'alerts';
   /** The one-line watchlist under the header (compact). */
   strip: boolean;
   /** The one-line account summary above the bottom line (compact). */
@@ -34,9 +34,12 @@ export interface LayoutPlan {
 /** Layout numbers (number keys, `layout N`) of the strategies + backtest and the system + log screens. */
 export const STRATEGIES_LAYOUT = 5;
 export const SYSTEM_LAYOUT = 6;
+/** The AI panel (with the watchlist and trades when there is room), and the alerts. */
+export const ASSISTANT_LAYOUT = 7;
+export const ALERTS_LAYOUT = 8;
 
 /** Layout numbers that exist. */
-export const LAYOUTS: readonly number[] = [1, 2, 3, 4, STRATEGIES_LAYOUT, SYSTEM_LAYOUT];
+export const LAYOUTS: readonly number[] = [1, 2, 3, 4, STRATEGIES_LAYOUT, SYSTEM_LAYOUT, ASSISTANT_LAYOUT, ALERTS_LAYOUT];
 
 /** The full dashboard needs about this much room; below it layout 1 is the compact one. */
 export const FULL_MIN = { columns: 140, rows: 40 };
@@ -114,23 +117,35 @@ export function planLayout(inp: LayoutInput): LayoutPlan {
     const B = R - 2;
     return { name: 'log', strip: false, accountLine: false, bodyHeight: B, columns: [stack(C, ['log', B])], focusable: [] };
   }
+  if (inp.layout === ASSISTANT_LAYOUT) {
+    const B = R - 2;
+    if (C < 100) return { name: 'assistant', strip: false, accountLine: false, bodyHeight: B, columns: [stack(C, ['ai', B])], focusable: ['ai'] };
+    const wl = clamp(inp.symbols + 2, 4, Math.floor(B / 3));
+    return { name: 'assistant', strip: false, accountLine: false, bodyHeight: B, columns: [stack(C - side, ['ai', B]), stack(side, ['watch', wl], ['trades', B - wl])], focusable: ['ai', 'watch'] };
+  }
+  if (inp.layout === ALERTS_LAYOUT) {
+    const B = R - 2;
+    return { name: 'alerts', strip: false, accountLine: false, bodyHeight: B, columns: [stack(C, ['alerts', B])], focusable: [] };
+  }
 
   if (C >= FULL_MIN.columns && R >= FULL_MIN.rows - 1) {
     const B = R - 2;
     const wl = clamp(inp.symbols + 2, 5, Math.floor(B / 3));
     const chart = Math.round(B * 0.62);
     const entry = 10;
+    // Trades above the AI panel, which takes the larger part of the left column (design/tui.md).
+    const trades = Math.max(6, Math.floor((B - wl) * 0.4));
     return {
       name: 'full',
       strip: false,
       accountLine: false,
       bodyHeight: B,
       columns: [
-        stack(side, ['watch', wl], ['trades', B - wl]),
+        stack(side, ['watch', wl], ['trades', trades], ['ai', B - wl - trades]),
         stack(C - 2 * side, ['chart', chart], ['account', B - chart]),
         stack(side, ['book', B - entry], ['entry', entry]),
       ],
-      focusable: ['watch', 'chart', 'account', 'entry'],
+      focusable: ['watch', 'chart', 'account', 'entry', 'ai'],
     };
   }
 

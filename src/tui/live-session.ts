@@ -11,6 +11,9 @@ import { acquireAccountLock, LockError, type AccountLock } from '../engine/store
 import { openStore } from '../engine/store/open.js';
 import type { Store } from '../engine/store/types.js';
 import { fetchMarketSnapshot } from '../engine/trading.js';
+import type { AiConfig } from '../engine/ai/config.js';
+import type { NotifyConfig } from '../notify/config.js';
+import { nodeAlertsWiring, startLiveAlerts, type LiveAlerts } from '../notify/live-alerts.js';
 import { EmbeddedSource } from './embedded-source.js';
 
 /**
@@ -27,6 +30,10 @@ export interface LiveSessionConfig {
   fees?: FeeScheduleOptions;
   candleGraceMs?: number;
   wallNow?: () => number;
+  /** The ai.* settings for the AI panel (read when asked); absent: no assistant. */
+  ai?: () => AiConfig;
+  /** Where alert notifications go (alerts.*, telegram.*); absent: the stored alerts do not run. */
+  notify?: NotifyConfig;
 }
 
 export interface LiveSession {
@@ -95,6 +102,8 @@ export async function openLiveSession(cfg: LiveSessionConfig): Promise<LiveSessi
       lagMs: () => (clock.now() === 0 ? undefined : clock.lagMs()),
       wallNow,
       strategies: { storeUrl: () => cfg.storeUrl },
+      ...(cfg.ai ? { assistant: { config: cfg.ai } } : {}),
+      ...(cfg.notify ? { alerts: { bell: cfg.notify.bell } } : {}),
     });
     // The account's live strategies (persisted by whoever held it last, this TUI or the daemon)
     // continue before the feed starts, so none misses a candle.
@@ -104,6 +113,22 @@ export async function openLiveSession(cfg: LiveSessionConfig): Promise<LiveSessi
       source.close();
       await node.stop(); // releases the account
       throw err;
+    }
+    // The stored alerts (`qtrade alert add`) run on this feed, recorded and delivered as
+    // `qtrade feed` does; subscribed before the feed starts, so none misses an event.
+    let alerts: LiveAlerts | undefined;
+    if (cfg.notify && source.alerts) {
+      const view = source.alerts;
+      try {
+        alerts = await startLiveAlerts({ ...nodeAlertsWiring(node), store, notify: cfg.notify, wallNow, report: (level, m) => view.report(level, m) });
+        await view.bind(alerts.service, node.bus, { durableHistory: true });
+      } catch (err) {
+        await alerts?.close();
+        await source.strategies.close();
+        source.close();
+        await node.stop();
+        throw err;
+      }
     }
     let closing: Promise<void> | undefined;
     // Not awaited: start() resolves once the socket is open, and with Binance unreachable the
@@ -123,7 +148,11 @@ export async function openLiveSession(cfg: LiveSessionConfig): Promise<LiveSessi
             source.close();
           }
           try {
-            await node.stop();
+            try {
+              await alerts?.close();
+            } finally {
+              await node.stop();
+            }
           } finally {
             await store.close();
           }

@@ -12,6 +12,9 @@ import { NODE_CHANNELS, TradingNode } from '../engine/node.js';
 import type { FeeScheduleOptions } from '../engine/orders/fees.js';
 import { openStore } from '../engine/store/open.js';
 import type { Store } from '../engine/store/types.js';
+import type { AiConfig } from '../engine/ai/config.js';
+import { AlertService } from '../engine/alerts/service.js';
+import { nodeAlertsWiring } from '../notify/live-alerts.js';
 import { EmbeddedSource } from './embedded-source.js';
 
 /**
@@ -19,7 +22,8 @@ import { EmbeddedSource } from './embedded-source.js';
  * temporary SQLite store) for the TUI. Looping cannot reuse the node: the second pass replays the
  * same event times and the engine never goes back in time, so every pass builds a fresh node and
  * store, and the source switches to it (subscribers hear `source.reset`). Nothing the user has
- * is touched; close() removes the temporary directory.
+ * is touched but the stored alerts, which are read (and added to by /alert); close() removes the
+ * temporary directory.
  */
 export interface ReplaySessionOptions {
   file: string;
@@ -36,6 +40,14 @@ export interface ReplaySessionOptions {
   onWarning?: (message: string) => void;
   /** Passes for tests: the pacing wait (see ReplayVenueOptions.sleep). */
   sleep?: (ms: number) => Promise<void>;
+  /** The ai.* settings for the AI panel (read when asked); absent: no assistant. */
+  ai?: () => AiConfig;
+  /**
+   * Alerts on the recording, as `qtrade replay` fires them: the alerts stored at `storeUrl` (those
+   * of `qtrade alert add`; firings not recorded, nothing delivered), else only those added in
+   * this session. Absent: no alerts run.
+   */
+  alerts?: { storeUrl?: string; bell: boolean };
 }
 
 interface Pass {
@@ -44,6 +56,7 @@ interface Pass {
   venue: ReplayVenue;
   store: Store;
   file: string;
+  alerts?: AlertService;
 }
 
 /** Every symbol a recording without a header names in its frames' streams. */
@@ -77,6 +90,8 @@ export class ReplaySession {
     private readonly channels: Channel[],
     private readonly instruments: Instruments,
     first: Pass,
+    /** Where the stored alerts are read from (the user's store), when alerts run. */
+    private readonly alertStore: Store | undefined,
   ) {
     this.pass = first;
     const speed = opts.speed === 'max' ? 'max' : `${opts.speed}x`;
@@ -84,6 +99,8 @@ export class ReplaySession {
       info: { venue: 'paper', feed: `replay ${path.basename(opts.file)} ${speed}${opts.loop ? ' loop' : ''}`, replay: true },
       // Backtests on this pass's stored candles, or on the recording itself.
       strategies: { storeUrl: () => `sqlite:${this.pass.file}`, recordings: [path.resolve(opts.file)] },
+      ...(opts.ai ? { assistant: { config: opts.ai } } : {}),
+      ...(opts.alerts ? { alerts: { bell: opts.alerts.bell } } : {}),
     });
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -103,13 +120,50 @@ export class ReplaySession {
     const market = bundledMarketInfo();
     const instruments = new Instruments([...market.instruments.all(), ...symbols.filter((s) => !market.instruments.has(s)).map((s) => wireInstrument(s))]);
     const dir = fs.mkdtempSync(path.join(opts.tmpRoot ?? os.tmpdir(), 'qtrade-replay-'));
+    let alertStore: Store | undefined;
+    let session: ReplaySession;
     try {
+      alertStore = await ReplaySession.openAlertStore(opts);
       const first = await ReplaySession.build(opts, dir, 1, symbols, channels, instruments);
-      return new ReplaySession(opts, dir, symbols, channels, instruments, first);
+      session = new ReplaySession(opts, dir, symbols, channels, instruments, first, alertStore);
     } catch (err) {
+      await alertStore?.close();
       fs.rmSync(dir, { recursive: true, force: true });
       throw err;
     }
+    try {
+      // Running before start(), so /alert works as soon as the dashboard shows.
+      await session.startAlerts(session.pass);
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
+    return session;
+  }
+
+  /** The user's store for its alerts; unreachable, the replay runs with this session's alerts only. */
+  private static async openAlertStore(opts: ReplaySessionOptions): Promise<Store | undefined> {
+    const url = opts.alerts?.storeUrl;
+    if (url === undefined) return undefined;
+    try {
+      return await openStore(url);
+    } catch (err) {
+      opts.onWarning?.(`alerts: the store is unreachable (${(err as Error).message}); only alerts added in this session run`);
+      return undefined;
+    }
+  }
+
+  /** This pass's alerts on its bus, before its feed starts. */
+  private async startAlerts(p: Pass): Promise<void> {
+    const view = this.source.alerts;
+    if (!view || p.alerts) return;
+    p.alerts = await AlertService.open({
+      ...nodeAlertsWiring(p.node),
+      ...(this.alertStore ? { store: this.alertStore } : {}),
+      persist: false,
+      onError: (m) => view.report('warn', m),
+    });
+    await view.bind(p.alerts, p.node.bus, { durableHistory: false });
   }
 
   private static async build(opts: ReplaySessionOptions, dir: string, n: number, symbols: string[], channels: Channel[], instruments: Instruments): Promise<Pass> {
@@ -156,6 +210,7 @@ export class ReplaySession {
     for (;;) {
       const p = this.pass;
       if (this.closed) return;
+      await this.startAlerts(p);
       await p.node.start();
       await p.venue.done;
       if (this.closed || !this.opts.loop) return;
@@ -172,7 +227,11 @@ export class ReplaySession {
 
   private async dispose(p: Pass): Promise<void> {
     try {
-      await p.node.stop();
+      try {
+        await p.alerts?.close();
+      } finally {
+        await p.node.stop();
+      }
     } finally {
       await p.store.close();
       fs.rmSync(p.file, { force: true });
@@ -194,6 +253,7 @@ export class ReplaySession {
         await this.done.catch(() => {});
         await this.dispose(this.pass);
       } finally {
+        await this.alertStore?.close();
         fs.rmSync(this.dir, { recursive: true, force: true });
       }
     })());

@@ -47,7 +47,7 @@ export async function runTui(opts: RunTuiOptions): Promise<void> {
   try {
     const instance = render(
       <TuiRoot ctx={ctx}>
-        <App />
+        <App onBell={() => stdout.write('\x07')} />
       </TuiRoot>,
       {
         stdout,

@@ -4,6 +4,8 @@ import type { MiniTicker, BookLevel, BookTop, Instrument, Trade } from '../engin
 import type { Candle } from '../engine/candles/types.js';
 import type { Balance, Fill, Order } from '../engine/orders/types.js';
 import type { MarkedPosition, OrderText, PlacedOrder, PnlTotal } from '../engine/trading.js';
+import type { AlertsSource } from './sources/alerts.js';
+import type { AssistantSource } from './sources/assistant.js';
 import type { StrategiesSource } from './sources/strategies.js';
 import type { SystemSource } from './sources/system.js';
 
@@ -124,4 +126,8 @@ export interface TuiSource {
   readonly strategies: StrategiesSource;
   /** Engine modules, store, feed streams, counters and engine log, for the System panel. */
   readonly system: SystemSource;
+  /** The DeepSeek assistant and its order proposals (the AI panel); absent where the session offers none. */
+  readonly assistant?: AssistantSource;
+  /** Alerts where this session's engine runs, and their firings (toasts, the Alerts panel); absent: none run. */
+  readonly alerts?: AlertsSource;
 }
