@@ -67,17 +67,18 @@ describe('paper account', () => {
 });
 
 describe('qtrade feed --paper', () => {
-  it('fills a resting limit order when a trade prints through it, and holds the account meanwhile', async () => {
+  it('fills a resting limit order when a trade prints through it, and holds the account meanwhile', { timeout: 120_000 }, async () => {
     expect((await cli.qt(['order', 'buy', 'BTCUSDT', '0.01', '--limit', '59000'])).code).toBe(0);
-    const run = cli.qt(['feed', '--paper', '--symbols', 'btcusdt', '--channels', 'aggTrade', '--duration', '3s', '--json']);
+    const run = cli.qt(['feed', '--paper', '--symbols', 'btcusdt', '--channels', 'aggTrade', '--duration', '12s', '--json']);
     await cli.fake.waitForSubscriber('btcusdt@aggTrade', 30_000);
-    const busy = await cli.qt(['order', 'buy', 'BTCUSDT', '0.001']);
-    expect(busy.code).toBe(2);
-    expect(busy.stderr).toMatch(/already in use by qtrade process \d+/);
     const agg = (a: number, p: string, q: string) => ({ e: 'aggTrade', E: T + 60_000 + a, s: 'BTCUSDT', a, p, q, f: a, l: a, T: T + 60_000 + a, m: true, M: true });
     cli.fake.send('btcusdt@aggTrade', agg(8, '59500.00000000', '0.10000000')); // above the limit: no fill
     cli.fake.send('btcusdt@aggTrade', agg(9, '58990.00000000', '0.00400000')); // through it: 0.004 fills
     cli.fake.send('btcusdt@aggTrade', agg(10, '58980.00000000', '1.00000000')); // the rest
+    // The feed holds the account for its whole run (a long one: a loaded machine starts Node slowly).
+    const busy = await cli.qt(['order', 'buy', 'BTCUSDT', '0.001']);
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toMatch(/already in use by qtrade process \d+/);
     const res = await run;
     expect(res.code).toBe(0);
     const fillsSeen = res.stdout
