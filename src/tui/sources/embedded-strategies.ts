@@ -1,14 +1,13 @@
 import path from 'node:path';
 import { QtradeError, UsageError } from '../../engine/errors.js';
 import type { TradingNode } from '../../engine/node.js';
-import { parseAmount } from '../../engine/orders/amounts.js';
-import type { Amount } from '../../engine/orders/types.js';
 import { BUILTIN_STRATEGIES } from '../../engine/strategy/builtins/index.js';
 import { StrategyManager, type LiveStrategy, type StartStrategyOptions } from '../../engine/strategy/manager.js';
 import type { ParamSpec } from '../../engine/strategy/params.js';
 import { parseStoreUrl } from '../../engine/store/open.js';
 import { BacktestJobs, type BacktestJob, type BacktestRequest } from '../../server/backtest-jobs.js';
 import type { BacktestJobResult } from '../../server/backtest-worker.js';
+import { reportFromJob } from './backtest-report.js';
 import type { BacktestDataChoice, BacktestReport, StrategiesSource, StrategyTemplate, StrategyView } from './strategies.js';
 import type { SystemLogLine } from './system.js';
 
@@ -32,9 +31,6 @@ function view(s: LiveStrategy): StrategyView {
   const { state: _state, logs: _logs, nextOrder: _next, ...rest } = s;
   return rest;
 }
-
-const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
 /**
  * Live strategies of an embedded TradingNode through the daemon's own StrategyManager (persisted
@@ -231,39 +227,7 @@ export class EmbeddedStrategies implements StrategiesSource {
   }
 
   private report(r: BacktestJobResult): BacktestReport {
-    const m = r.metrics;
-    const quote = this.node.instruments.has(r.symbol) ? this.node.instruments.get(r.symbol).quoteAsset : '';
-    return {
-      strategy: r.strategy,
-      symbol: r.symbol,
-      interval: r.interval,
-      params: r.params,
-      data: r.data,
-      model: r.model,
-      candles: r.candles,
-      quoteAsset: quote,
-      error: r.error ?? undefined,
-      metrics: {
-        totalReturn: num(m.totalReturn),
-        sharpe: numOrNull(m.sharpe),
-        sortino: numOrNull(m.sortino),
-        maxDrawdown: num(m.maxDrawdown),
-        winRate: numOrNull(m.winRate),
-        profitFactor: numOrNull(m.profitFactor),
-        exposure: num(m.exposure),
-        trades: r.trades,
-        fills: r.fills,
-        openTrade: m.openTrade === true,
-        feesPaid: parseAmount(String(m.feesPaidExact)),
-      },
-      equity: {
-        start: parseAmount(r.equity.start),
-        end: parseAmount(r.equity.end),
-        peak: parseAmount(r.equity.peak),
-        trough: parseAmount(r.equity.trough),
-        curve: r.equity.curve.map(([time, equity]) => ({ time, equity: parseAmount(equity) as Amount })),
-      },
-    };
+    return reportFromJob(r, this.node.instruments.has(r.symbol) ? this.node.instruments.get(r.symbol).quoteAsset : '');
   }
 
   private note(level: SystemLogLine['level'], text: string, time?: number): void {
