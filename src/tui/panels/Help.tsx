@@ -25,30 +25,46 @@ const KEYS: Array<[string, string]> = [
 export function Help({ width, height }: { width: number; height: number }) {
   const { theme } = useTui();
   const keyW = Math.max(...KEYS.map(([k]) => k.length)) + 2;
+  const h = Math.max(0, height - 2);
+  const keys = KEYS.map(([k, v]) => (
+    <Text key={k} wrap="truncate">
+      <Text color={toneColor(theme, 'accent')} bold>
+        {k.padEnd(keyW)}
+      </Text>
+      {v}
+    </Text>
+  ));
+  const commands = COMMAND_HELP.map((line) => (
+    <Text key={line} wrap="truncate">
+      {'  '}
+      {line}
+    </Text>
+  ));
+  const footer = (
+    <Text key="footer" color={toneColor(theme, 'muted')} wrap="truncate">
+      Prices and sizes are exact at the symbol&apos;s tick and step. NO_COLOR=1 turns colour off (▲/▼ mark ticks).
+    </Text>
+  );
+  const heading = (
+    <Text key="commands" bold>
+      Commands (after /)
+    </Text>
+  );
+  const roomy = keys.length + commands.length + 4 <= h;
+  const rows = roomy ? [...keys, <Text key="gap1"> </Text>, heading, ...commands, <Text key="gap2"> </Text>, footer] : [...keys, heading, ...commands];
+  // Exactly the rows that fit (Ink would draw an overfull box's lines over each other); what is cut is said.
+  const shown =
+    rows.length <= h
+      ? rows
+      : [
+          ...rows.slice(0, Math.max(0, h - 1)),
+          <Text key="more" color={toneColor(theme, 'muted')} wrap="truncate">
+            … {rows.length - h + 1} more line{rows.length - h + 1 === 1 ? '' : 's'} in a taller terminal
+          </Text>,
+        ];
   return (
     <Panel title="Help" width={width} height={height} focused hint="any key closes">
-      <Box flexDirection="column">
-        {KEYS.map(([k, v]) => (
-          <Text key={k} wrap="truncate">
-            <Text color={toneColor(theme, 'accent')} bold>
-              {k.padEnd(keyW)}
-            </Text>
-            {v}
-          </Text>
-        ))}
-        <Text> </Text>
-        <Text bold>Commands (after /)</Text>
-        {COMMAND_HELP.map((line) => (
-          <Text key={line} wrap="truncate">
-            {'  '}
-            {line}
-          </Text>
-        ))}
-        <Text> </Text>
-        <Text color={toneColor(theme, 'muted')} wrap="truncate">
-          Prices and sizes are exact at the symbol&apos;s tick and step. NO_COLOR=1 turns colour off (▲/▼ mark ticks).
-        </Text>
-      </Box>
+      <Box flexDirection="column">{shown}</Box>
     </Panel>
   );
 }
