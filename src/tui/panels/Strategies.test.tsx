@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReplaySession } from '../replay-session.js';
 import { fmtPnl } from '../format.js';
@@ -96,6 +99,28 @@ describe('Strategies panel', () => {
     await tick();
     expect(session.source.strategies.list()).toHaveLength(1);
     r.unmount();
+  }, 60_000);
+
+  it('shows a strategy the engine paused after it threw, with the error, and resumes it with r', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qtrade-strategy-'));
+    try {
+      const file = path.join(dir, 'boom.mjs');
+      fs.writeFileSync(file, "export default { name: 'boom', params: {}, onCandle() { throw new Error('no signal here'); } };\n");
+      session = await ReplaySession.open({ file: GENERATED, speed: 'max' });
+      await session.source.strategies.start({ strategy: file, symbol: 'BTCUSDT' });
+      session.start();
+      await session.done;
+      const r = renderTui(session.source, panel(100, 9));
+      const f = await until(r, (x) => x.includes('paused'), 'paused');
+      expect(f).toMatch(/▸boom\s+BTCUSDT\s+–\s+paused/);
+      expect(f).toContain('boom-btcusdt paused after it threw in onCandle: no signal here · 1m · +0.00000 BTC');
+      r.write('r');
+      await until(r, (x) => x.includes('✓ strategy boom-btcusdt running'), 'resumed');
+      expect(session.source.strategies.list()[0]!.status).toBe('running');
+      r.unmount();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('stops the selected strategy after asking, and keeps it listed as stopped', async () => {

@@ -110,8 +110,9 @@ function detailText(s: StrategyView, inst: Instrument | undefined): string {
   const qty = inst ? fmtSignedQty(p.qty, inst, AMOUNT_SCALE) : fmtAmount(p.qty);
   const avg = p.qty !== 0n ? ` avg ${group(roundedAmount(p.avgEntry, inst?.priceScale ?? 8))}` : '';
   const mark = p.mark !== undefined && inst ? ` · mark ${fmtPrice(p.mark, inst)}` : '';
-  const why = s.error ? ` · ${s.status} after it threw in ${s.error.callback}: ${s.error.message}` : '';
-  return `${s.id} ${s.interval} · ${qty} ${p.baseAsset}${avg}${mark} · ${s.orders} orders (${s.openOrders} open) · fees ${group(roundedAmount(p.fees, 2))} ${p.quoteAsset}${why}`;
+  // Why it is paused comes first: it is what the trader has to act on.
+  const why = s.error ? ` ${s.status} after it threw in ${s.error.callback}: ${s.error.message} ·` : '';
+  return `${s.id}${why} ${s.interval} · ${qty} ${p.baseAsset}${avg}${mark} · ${s.orders} orders (${s.openOrders} open) · fees ${group(roundedAmount(p.fees, 2))} ${p.quoteAsset}`;
 }
 
 export interface StrategiesProps {
