@@ -110,7 +110,8 @@ export function parseStrategyCommand(verb: 'strategy' | 'backtest', words: strin
   return verb === 'strategy' ? strategyCommand([...words], defaultSymbol) : backtestCommand([...words], defaultSymbol);
 }
 
-const paramsText = (p: Record<string, unknown>): string => Object.entries(p).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+/** "fast=10 slow=30": params as the command line takes them. */
+export const paramsText = (p: Record<string, unknown>): string => Object.entries(p).map(([k, v]) => `${k}=${String(v)}`).join(' ');
 
 export function startedText(s: StrategyView): string {
   const params = paramsText(s.params);

@@ -8,6 +8,7 @@ import { group } from '../format.js';
 import { useTui } from '../hooks.js';
 import { useKeyState, usePanelCapture, usePanelKeys } from '../keys.js';
 import type { BacktestReport, BacktestRequest } from '../sources/strategies.js';
+import { paramsText } from '../strategy-commands.js';
 import { draftParams, formFields, newDraft, rangeBounds, templateOf, type FieldKey, type FormContext, type StrategyDraft } from '../strategy-form.js';
 import { toneColor } from '../theme.js';
 import { Panel, inner } from './Panel.js';
@@ -33,7 +34,7 @@ export function progressBar(fraction: number, width: number): string {
 export function summaryLines(r: BacktestReport): string[] {
   const m = r.metrics;
   const q = r.quoteAsset;
-  const params = Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  const params = paramsText(r.params);
   return [
     `${r.strategy} ${r.symbol} ${r.interval}${params ? ` ${params}` : ''} · ${r.data} · ${r.model} · ${r.candles} candles`,
     `return ${pct(m.totalReturn, true)} · max dd ${pct(m.maxDrawdown === 0 ? 0 : -m.maxDrawdown)} · sharpe ${num(m.sharpe)} · sortino ${num(m.sortino)} · win ${pct(m.winRate)} · PF ${num(m.profitFactor)}`,

@@ -7,7 +7,7 @@ import { describeError, fit, fmtAmount, fmtPnl, fmtPrice, fmtSignedQty, group } 
 import { useSnapshot, useTui } from '../hooks.js';
 import { useKeyState, usePanelCapture, usePanelKeys } from '../keys.js';
 import type { StrategyView } from '../sources/strategies.js';
-import { startedText, stoppedText } from '../strategy-commands.js';
+import { paramsText, startedText, stoppedText } from '../strategy-commands.js';
 import { draftParams, newDraft, type FieldKey, type FormContext, type StrategyDraft } from '../strategy-form.js';
 import { toneColor, type Tone } from '../theme.js';
 import { Panel, inner } from './Panel.js';
@@ -39,8 +39,6 @@ export function useStrategies(): StrategyView[] {
 }
 
 const STATUS_TONE: Record<StrategyView['status'], Tone> = { running: 'good', paused: 'warn', stopped: 'muted' };
-
-const paramsText = (p: Record<string, unknown>): string => Object.entries(p).map(([k, v]) => `${k}=${String(v)}`).join(' ');
 
 const pnlTone = (a: Amount | undefined): Tone | undefined => (a === undefined || a === 0n ? undefined : a > 0n ? 'up' : 'down');
 
