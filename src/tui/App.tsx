@@ -188,7 +188,14 @@ export function App({ onQuit, initialLayout = 1, onBell }: AppProps) {
     if (helpRef.current) return setHelp(false);
     if (cmdRef.current) {
       // Keys typed right behind the `/` arrive before the line is drawn: they are its first text.
-      if (!(drawnSeq.current === cmdSeqRef.current && keys.dispatch('cmd', input, key)) && /^[\x20-\x7e]+$/.test(input)) pendingCmd.current += input;
+      if (drawnSeq.current === cmdSeqRef.current && keys.dispatch('cmd', input, key)) return;
+      if (/^[\x20-\x7e]+$/.test(input)) pendingCmd.current += input;
+      // An Enter behind them (a paste, tmux send-keys) runs what was typed; an Esc drops it.
+      else if (key.return) {
+        const t = pendingCmd.current;
+        if (t.trim() && history.current[history.current.length - 1] !== t) history.current.push(t);
+        submit(t);
+      } else if (key.escape) setCmdOpen(false);
       return;
     }
     const p = planFor(layoutRef.current, focusRef.current);

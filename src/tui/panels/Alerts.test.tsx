@@ -120,6 +120,13 @@ describe('alerts in the replay TUI', () => {
       expect(lines[2]).toMatch(/╔═ alert a7\.1 · 00:15:55 UTC ═*╗$/);
       expect(lines[3]).toMatch(/║ BTCUSDT price > 61500: price 61598\.52 *║$/);
       expect(bells).toBe(0);
+
+      // Several at once: one box, newest first, one line each.
+      session.node.bus.publish('alert.fired', { ...firing, id: 'a7.2', n: 2, time: firing.time + 1000 });
+      const two = stripVTControlCharacters(await until(r, (x) => x.includes('2 alerts'), 'two toasts')).split('\n');
+      expect(two[2]).toMatch(/╔═ 2 alerts ═*╗$/);
+      expect(two[3]).toMatch(/║ a7\.2 00:15:56 BTCUSDT price > 61500: pri…║$/);
+      expect(two[4]).toMatch(/║ a7\.1 00:15:55 BTCUSDT price > 61500: pri…║$/);
     } finally {
       r.unmount();
     }
@@ -145,6 +152,11 @@ describe('alerts in the replay TUI', () => {
       await logged(/^✓ alert a1 removed: BTCUSDT price > 70000$/);
       await until(r, (f) => f.includes('Alerts (0 active)'), 'the alert gone');
       expect(session.source.alerts!.list()).toEqual([]);
+
+      // Typed in one go with its Enter (a paste, tmux send-keys): the Enter runs it.
+      r.write('/alert btcusdt price > 80000\r');
+      await logged(/^✓ alert a2 added: BTCUSDT price > 80000 \(once; tui\)$/);
+      expect(r.lastFrame().split('\n').at(-1)).not.toMatch(/^ > /);
     } finally {
       r.unmount();
     }

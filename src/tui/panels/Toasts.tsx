@@ -4,6 +4,7 @@ import type { AlertFiring } from '../../engine/alerts/types.js';
 import { hms } from '../format.js';
 import { useTui, useWakeAfter } from '../hooks.js';
 import { toneColor } from '../theme.js';
+import { wrap } from './Assistant.js';
 
 /** How long a toast stays (wall time). */
 export const TOAST_MS = 8000;
@@ -26,7 +27,7 @@ export interface ToastsProps {
 }
 
 /**
- * Alert firings as toasts over whatever layout is showing, newest on top, each for TOAST_MS; the
+ * Alert firings in a box over whatever layout is showing, newest first, each for TOAST_MS; the
  * bell on a firing (once per burst) unless the alerts.bell setting is off. Every firing and every
  * notice of the alerts also goes to the event log, so nothing is lost when a toast fades.
  */
@@ -63,29 +64,30 @@ export function Toasts({ width, top, onBell }: ToastsProps) {
   const now = wallNow();
   const shown = toasts.filter((t) => t.until > now);
   if (shown.length === 0) return null;
-  const w = Math.min(width, Math.max(40, Math.min(64, Math.floor(width * 0.5))));
+  const w = Math.min(width, Math.max(44, Math.min(64, Math.floor(width * 0.55))));
+  const room = w - 2;
   const color = toneColor(theme, 'warn');
-  const row = (left: string, text: string, right: string, fill: string): string => {
-    const room = w - 2;
-    return left + (text.length > room ? text.slice(0, room - 1) + '…' : text + fill.repeat(room - text.length)) + right;
-  };
+  const first = shown[0]!.firing;
+  const test = (f: AlertFiring): string => (f.test ? ' (test)' : '');
+  // One box: a single firing's message over up to two lines; several, one line each, newest first.
+  const title = shown.length === 1 ? `alert ${first.id} · ${hms(first.time)} UTC` : `${shown.length} alerts`;
+  const lines = shown.length === 1 ? wrap(first.message + test(first), room - 1).slice(0, 2) : shown.map((t) => `${t.firing.id} ${hms(t.firing.time)} ${t.firing.message}${test(t.firing)}`);
+  const fitted = (text: string, fill = ' '): string => (text.length > room ? text.slice(0, room - 1) + '…' : text + fill.repeat(room - text.length));
   return (
     <Box position="absolute" marginTop={top} marginLeft={Math.max(0, width - w)} width={w} flexDirection="column">
-      {shown.map((t) => (
-        <Box key={t.firing.id} flexDirection="column" width={w}>
-          <Text color={color} bold wrap="truncate">
-            {row('╔', `═ alert ${t.firing.id} · ${hms(t.firing.time)} UTC `, '╗', '═')}
-          </Text>
-          <Text wrap="truncate">
-            <Text color={color}>║</Text>
-            {row('', ` ${t.firing.message}${t.firing.test ? ' (test)' : ''}`, '', ' ')}
-            <Text color={color}>║</Text>
-          </Text>
-          <Text color={color} wrap="truncate">
-            {row('╚', '', '╝', '═')}
-          </Text>
-        </Box>
+      <Text color={color} bold wrap="truncate">
+        {'╔' + fitted(`═ ${title} `, '═') + '╗'}
+      </Text>
+      {lines.map((l, i) => (
+        <Text key={i} wrap="truncate">
+          <Text color={color}>║</Text>
+          {fitted(` ${l}`)}
+          <Text color={color}>║</Text>
+        </Text>
       ))}
+      <Text color={color} wrap="truncate">
+        {'╚' + '═'.repeat(room) + '╝'}
+      </Text>
     </Box>
   );
 }
