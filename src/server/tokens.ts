@@ -51,10 +51,14 @@ export class TokenStore {
 
   /** Every token, re-read when the file changed (a `token create` while the daemon runs takes effect at once). */
   list(): TokenRecord[] {
-    let st: fs.Stats;
+    let st: fs.Stats | undefined;
     try {
-      st = fs.statSync(this.file);
+      // Called for every request: a missing file (an open daemon) must not cost a thrown error each time.
+      st = fs.statSync(this.file, { throwIfNoEntry: false });
     } catch {
+      st = undefined;
+    }
+    if (st === undefined) {
       this.cache = undefined;
       return [];
     }

@@ -125,6 +125,7 @@ export class SqliteStore implements Store {
   private readonly busyTimeoutMs: number;
   private readonly threaded: boolean;
   private writer: EventWriter | undefined;
+  private appendTx: Database.Transaction<(stream: string, list: ReadonlyArray<EventRecord>) => void> | undefined;
 
   /** `file` is a path or ':memory:'. The parent directory must exist (openStore creates it). */
   constructor(
@@ -259,7 +260,7 @@ export class SqliteStore implements Store {
 
   async appendEvents(stream: string, events: ReadonlyArray<EventRecord>): Promise<void> {
     if (events.length === 0) return;
-    const s = this.statements();
+    this.statements(); // throws before migrate() or after close()
     checkEventBatch(stream, events);
     if (this.threaded) {
       if (!this.writer || this.writer.stopped) this.writer = new EventWriter(this.file, this.synchronous, this.busyTimeoutMs);
@@ -271,9 +272,12 @@ export class SqliteStore implements Store {
       });
     }
     this.guard('append events', () => {
-      const run = this.db.transaction((list: ReadonlyArray<EventRecord>) => {
-        const last = (s.lastSeq.get(stream) as { last: number | null }).last ?? 0;
-        if (list[0]!.seq !== last + 1) throw seqConflict(stream, list[0]!.seq, last, this.file);
+      // Built once: better-sqlite3's transaction() defines four wrappers' properties, which cost
+      // more than committing one small batch.
+      const run = (this.appendTx ??= this.db.transaction((name: string, list: ReadonlyArray<EventRecord>) => {
+        const s = this.statements();
+        const last = (s.lastSeq.get(name) as { last: number | null }).last ?? 0;
+        if (list[0]!.seq !== last + 1) throw seqConflict(name, list[0]!.seq, last, this.file);
         // Rows go EVENT_ROWS per statement: one native call per row dominated the cost.
         let i = 0;
         const args: Array<string | number> = [];
@@ -281,19 +285,19 @@ export class SqliteStore implements Store {
           args.length = 0;
           for (let j = i; j < i + EVENT_ROWS; j++) {
             const e = list[j]!;
-            args.push(stream, e.seq, e.time, e.kind, e.body);
+            args.push(name, e.seq, e.time, e.kind, e.body);
           }
           s.insertEvents.run(args);
         }
         for (; i < list.length; i++) {
           const e = list[i]!;
-          s.insertEvent.run(stream, e.seq, e.time, e.kind, e.body);
+          s.insertEvent.run(name, e.seq, e.time, e.kind, e.body);
         }
-      });
+      }));
       // IMMEDIATE: the write lock is taken before the last seq is read, so another process
       // cannot append between the check and the inserts.
       try {
-        run.immediate(events);
+        run.immediate(stream, events);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw seqConflict(stream, events[0]!.seq, undefined, this.file);
         throw err;
