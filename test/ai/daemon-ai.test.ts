@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { primeBtcMarket, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callTools, say, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
 
 /**
@@ -32,12 +32,7 @@ const env = (over: Record<string, string | undefined> = {}): void => {
 beforeAll(async () => {
   ai = await startFakeOpenAI();
   d = await startTestDaemon();
-  d.rest.depth.set('BTCUSDT', { lastUpdateId: 100, bids: [['59990.00', '0.50000000']], asks: [['60000.00', '0.50000000']] });
-  await d.fake.waitForSubscriber('btcusdt@depth@100ms', 10_000);
-  d.fake.send('btcusdt@depth@100ms', { e: 'depthUpdate', E: T - 500, s: 'BTCUSDT', U: 101, u: 101, b: [], a: [] });
-  d.trade({ id: 7, time: T, price: '59995.00000000' });
-  const node = d.daemon.node;
-  await d.fake.waitFor(() => node.kernel.orderBook('BTCUSDT')?.status === 'synced' && node.market.get('BTCUSDT')?.lastTrade?.id === 7, 'synced book and first trade', 10_000);
+  await primeBtcMarket(d, T);
 }, 60_000);
 
 afterAll(async () => {

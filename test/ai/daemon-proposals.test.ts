@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProposalBook, type Proposal } from '../../src/engine/ai/proposals.js';
 import { TokenStore } from '../../src/server/tokens.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { primeBtcMarket, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callTools, say, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
 
 /**
@@ -39,12 +39,8 @@ const ordersOf = (clientOrderId: string) => d.daemon.node.trading.orders().filte
 beforeAll(async () => {
   ai = await startFakeOpenAI();
   d = await startTestDaemon();
-  d.rest.depth.set('BTCUSDT', { lastUpdateId: 100, bids: [['59990.00', '0.50000000']], asks: [['60000.00', '0.50000000']] });
-  await d.fake.waitForSubscriber('btcusdt@depth@100ms', 10_000);
-  d.fake.send('btcusdt@depth@100ms', { e: 'depthUpdate', E: T - 500, s: 'BTCUSDT', U: 101, u: 101, b: [], a: [] });
-  d.trade({ id: 7, time: T, price: '59995.00000000' });
+  await primeBtcMarket(d, T);
   const node = d.daemon.node;
-  await d.fake.waitFor(() => node.kernel.orderBook('BTCUSDT')?.status === 'synced' && node.market.get('BTCUSDT')?.lastTrade?.id === 7, 'synced book and first trade', 10_000);
   const tokens = new TokenStore(d.dataDir);
   readToken = tokens.create({ scope: 'read', name: 'viewer' }).token!;
   tradeToken = tokens.create({ scope: 'trade', name: 'trader' }).token!;

@@ -71,3 +71,17 @@ export async function startTestDaemon(opts: Partial<DaemonConfig> & { dataDir?: 
     },
   };
 }
+
+/**
+ * Gives the daemon's BTCUSDT a synced depth book (best bid 59,990.00, best ask 60,000.00, 0.5 each)
+ * and a first trade at 59,995.00 at exchange time `at`, and waits until the node has both: what a
+ * test needs before a paper market order can fill.
+ */
+export async function primeBtcMarket(d: TestDaemon, at: number): Promise<void> {
+  d.rest.depth.set('BTCUSDT', { lastUpdateId: 100, bids: [['59990.00', '0.50000000']], asks: [['60000.00', '0.50000000']] });
+  await d.fake.waitForSubscriber('btcusdt@depth@100ms', 10_000);
+  d.fake.send('btcusdt@depth@100ms', { e: 'depthUpdate', E: at - 500, s: 'BTCUSDT', U: 101, u: 101, b: [], a: [] });
+  d.trade({ id: 7, time: at, price: '59995.00000000' });
+  const node = d.daemon.node;
+  await d.fake.waitFor(() => node.kernel.orderBook('BTCUSDT')?.status === 'synced' && node.market.get('BTCUSDT')?.lastTrade?.id === 7, 'synced book and first trade', 10_000);
+}
