@@ -1,9 +1,13 @@
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient, DaemonRequestError } from '../src/client/daemon-client.js';
 import { TokenStore } from '../src/server/tokens.js';
 import { DaemonSource } from '../src/tui/daemon-source.js';
+import type { AlertsEvent } from '../src/tui/sources/alerts.js';
 import { renderTui, until, type Rendered } from '../src/tui/testing/harness.js';
+import { ROOT } from './helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from './helpers/daemon.js';
+import { callTools, say, startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.js';
 
 /**
  * `qtrade tui --connect`: the dashboard as a client of a real daemon (in this process, its feed on
@@ -144,5 +148,105 @@ describe('a daemon with tokens', () => {
     } finally {
       r.unmount();
     }
+  });
+});
+
+describe("the dashboard's strategies, system, alerts and assistant are the daemon's", () => {
+  const KEY = 'sk-tui-connect-5e1f';
+  const RECORDING = path.join(ROOT, 'fixtures', 'recordings', 'generated-btcusdt-aggtrades.jsonl.gz');
+  let d: TestDaemon;
+  let ai: FakeOpenAI;
+  let source: DaemonSource;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    ai = await startFakeOpenAI();
+    d = await readyDaemon();
+    // The daemon reads its ai.* settings from its environment on each question.
+    Object.assign(process.env, { QTRADE_AI_BASE_URL: ai.url, DEEPSEEK_API_KEY: KEY, QTRADE_DATA_DIR: d.dataDir });
+    source = await DaemonSource.open({ url: d.url, backoff: FAST });
+    await until({ lastFrame: () => source.feed().state?.state ?? '' }, (s) => s === 'open', 'attached');
+  }, 60_000);
+  afterAll(async () => {
+    source?.close();
+    await d?.close();
+    await ai?.close();
+    for (const k of ['QTRADE_AI_BASE_URL', 'DEEPSEEK_API_KEY', 'QTRADE_DATA_DIR']) if (saved[k] === undefined) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+
+  it('starts and stops a live strategy on the daemon, and backtests there', { timeout: 180_000 }, async () => {
+    const started = await source.strategies.start({ strategy: 'dca', symbol: 'BTCUSDT', params: { every: 2, amount: '100' }, id: 'dca-tui' });
+    expect(started).toMatchObject({ id: 'dca-tui', strategy: 'dca', symbol: 'BTCUSDT', status: 'running', orders: 0, position: { qty: 0n, quoteAsset: 'USDT' } });
+    expect(d.daemon.ctx.strategies!.get('dca-tui')?.status).toBe('running');
+    expect(source.strategies.list().map((s) => [s.id, s.status])).toEqual([['dca-tui', 'running']]);
+    const stopped = await source.strategies.stop('dca-tui');
+    expect(stopped.status).toBe('stopped');
+    expect(d.daemon.ctx.strategies!.get('dca-tui')?.status).toBe('stopped');
+    await expect(source.strategies.start({ strategy: 'sma-crosss', symbol: 'BTCUSDT' })).rejects.toThrow(/sma-crosss/);
+
+    expect(source.strategies.backtestData()).toEqual([{ data: 'store', kind: 'store', label: "the daemon's store (1m candles)" }]);
+    const progress: number[] = [];
+    const report = await source.strategies.backtest({ strategy: 'sma-cross', data: RECORDING, params: { fast: 2, slow: 5 } }, (p) => progress.push(p));
+    expect(report).toMatchObject({ strategy: 'sma-cross', symbol: 'BTCUSDT', interval: '1m', model: 'exact', quoteAsset: 'USDT' });
+    expect(report.candles).toBeGreaterThan(0);
+    expect(report.equity.start).toBe(10_000n * 10n ** 16n);
+    expect(report.equity.curve.at(-1)!.equity).toBe(report.equity.end);
+    expect(progress.at(-1)).toBe(1);
+    await expect(source.strategies.backtest({ strategy: 'dca', data: path.join(d.dataDir, 'nope.csv') }, () => {})).rejects.toThrow(/no such data file on the daemon host/);
+  });
+
+  it("shows the daemon's health, counters and streams in the System view", async () => {
+    await source.system.refresh();
+    const v = source.system.status();
+    expect(v.engine).toBe('daemon');
+    expect(v.modules.find((m) => m.name === 'daemon link')).toMatchObject({ health: 'ok' });
+    expect(v.modules.find((m) => m.name === 'store')).toMatchObject({ health: 'ok' });
+    expect(v.counters.find((c) => c.name === 'trades')?.value).toBe(d.daemon.node.kernel.stats().trades);
+    expect(v.clients?.count).toBeGreaterThanOrEqual(1);
+    expect(v.feed.streams).toEqual([{ symbol: 'BTCUSDT', channels: d.daemon.node.channels(), lastTradeTime: T, book: 'synced' }]);
+    expect(v.uptimeMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("adds an alert on the daemon and hears it fire over the daemon's alerts stream", async () => {
+    const events: AlertsEvent[] = [];
+    const off = source.alerts.subscribe((e) => events.push(e));
+    const added = await source.alerts.add({ symbol: 'BTCUSDT', condition: 'price > 61000' });
+    expect(added).toMatchObject({ symbol: 'BTCUSDT', condition: 'price > 61000', status: 'active', fired: 0 });
+    expect(source.alerts.list().map((a) => a.id)).toEqual([added.id]);
+    d.trade({ id: 20, time: T + 5_000, price: '61500.00000000' });
+    await until({ lastFrame: () => String(events.filter((e) => e.kind === 'fired').length) }, (n) => n === '1', 'the firing');
+    const fired = events.find((e) => e.kind === 'fired');
+    expect(fired).toMatchObject({ kind: 'fired', firing: { alertId: added.id, n: 1, symbol: 'BTCUSDT', time: T + 5_000 } });
+    expect(source.alerts.history().map((f) => f.alertId)).toEqual([added.id]);
+    await until({ lastFrame: () => String(source.alerts.list()[0]?.fired) }, (n) => n === '1', 'the count read again');
+    await source.alerts.remove(added.id);
+    expect(source.alerts.list()).toEqual([]);
+    off();
+  });
+
+  it("asks the daemon's assistant; its proposal is approved into an order on the daemon", async () => {
+    ai.script(
+      callTools({ name: 'propose_order', arguments: JSON.stringify({ symbol: 'BTCUSDT', side: 'BUY', qty: '0.01', rationale: 'ask 60000.00' }), id: 'p' }),
+      say(['Proposed ', 'a buy.']),
+    );
+    const seen: string[] = [];
+    const reply = await source.assistant.ask('buy 0.01 BTC', { onEvent: (e) => seen.push(e.type) });
+    expect(reply).toMatchObject({ text: 'Proposed a buy.', calls: 2, proposals: [{ status: 'pending', source: 'daemon' }] });
+    expect(seen).toEqual(['tool_call', 'tool_result', 'text', 'text']);
+    expect(source.assistant.status()).toEqual({ ready: true, model: reply.model });
+    const id = reply.proposals[0]!.id;
+    expect(source.assistant.proposals().map((p) => [p.id, p.status])).toEqual([[id, 'pending']]);
+    // The conversation goes with the next question (the daemon keeps none).
+    ai.script(say('Still here.'));
+    await source.assistant.ask('and now?');
+    expect((ai.requests.at(-1)!.body.messages as Array<{ role: string; content: string }>).filter((m) => m.role !== 'system').map((m) => m.content)).toEqual(['buy 0.01 BTC', 'Proposed a buy.', 'and now?']);
+
+    const approved = await source.assistant.approve(id);
+    expect(approved.order).toMatchObject({ symbol: 'BTCUSDT', side: 'BUY', status: 'FILLED' });
+    expect(d.daemon.node.trading.orders().map((o) => o.orderId)).toContain(approved.order.orderId);
+    expect(source.fills(10).map((f) => f.orderId)).toContain(approved.order.orderId);
+    expect(source.assistant.proposals().find((p) => p.id === id)?.status).toBe('approved');
+    expect(JSON.stringify(d.logs)).not.toContain(KEY);
   });
 });

@@ -63,6 +63,57 @@ export class DaemonClient {
   }
 
   async request<T>(method: string, path: string, opts: { query?: Query; json?: unknown } = {}): Promise<T> {
+    const { res, text } = await this.send(method, path, opts);
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new VenueError('DAEMON_BAD_ANSWER', `the daemon at ${this.url} answered ${method} ${path} with non-JSON (HTTP ${res.status})`, { status: res.status });
+    }
+    if (!res.ok) throw DaemonClient.refusal(res.status, parsed);
+    return parsed as T;
+  }
+
+  /** A text answer (GET /metrics); refusals as request() throws them. */
+  async text(path: string, query?: Query): Promise<string> {
+    const { res, text } = await this.send('GET', path, { query });
+    if (res.ok) return text;
+    throw DaemonClient.refusalOf(res.status, text);
+  }
+
+  /**
+   * A streamed answer (POST /api/qtrade/ai's NDJSON): the body as it arrives; aborting `signal`
+   * ends it. Refusals as request() throws them. No timeout: an answer may take minutes.
+   */
+  async stream(method: string, path: string, opts: { json?: unknown; signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.fetch(method, path, { json: opts.json, signal: opts.signal });
+    if (res.ok && res.body) return res.body;
+    throw DaemonClient.refusalOf(res.status, await res.text());
+  }
+
+  /** A refusal whose body may not be JSON (the status says it then). */
+  private static refusalOf(status: number, text: string): DaemonRequestError {
+    try {
+      return DaemonClient.refusal(status, JSON.parse(text));
+    } catch {
+      return DaemonClient.refusal(status, {});
+    }
+  }
+
+  private static refusal(status: number, parsed: unknown): DaemonRequestError {
+    const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    const code = typeof p.code === 'number' ? p.code : -1000;
+    const msg = typeof p.msg === 'string' ? p.msg : `HTTP ${status}`;
+    const { code: _c, msg: _m, ...extra } = p;
+    return new DaemonRequestError(status, code, msg, extra);
+  }
+
+  private async send(method: string, path: string, opts: { query?: Query; json?: unknown }): Promise<{ res: Response; text: string }> {
+    const res = await this.fetch(method, path, { ...opts, signal: AbortSignal.timeout(this.timeoutMs) });
+    return { res, text: await res.text() };
+  }
+
+  private async fetch(method: string, path: string, opts: { query?: Query; json?: unknown; signal?: AbortSignal }): Promise<Response> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
     const target = `${this.url}${path}${qs.size > 0 ? `?${qs}` : ''}`;
@@ -75,8 +126,9 @@ export class DaemonClient {
     }
     let res: Response;
     try {
-      res = await fetch(target, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(target, { method, headers, body, signal: opts.signal });
     } catch (err) {
+      if (opts.signal?.aborted && (err as Error)?.name === 'AbortError') throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
       throw new VenueError('DAEMON_UNREACHABLE', `the qtrade daemon at ${this.url} did not answer (${why})`, {
@@ -84,21 +136,7 @@ export class DaemonClient {
         cause: err,
       });
     }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? {} : JSON.parse(text);
-    } catch {
-      throw new VenueError('DAEMON_BAD_ANSWER', `the daemon at ${this.url} answered ${method} ${path} with non-JSON (HTTP ${res.status})`, { status: res.status });
-    }
-    if (!res.ok) {
-      const p = parsed as { code?: unknown; msg?: unknown };
-      const code = typeof p.code === 'number' ? p.code : -1000;
-      const msg = typeof p.msg === 'string' ? p.msg : `HTTP ${res.status}`;
-      const { code: _c, msg: _m, ...extra } = parsed as Record<string, unknown>;
-      throw new DaemonRequestError(res.status, code, msg, extra);
-    }
-    return parsed as T;
+    return res;
   }
 }
 

@@ -80,7 +80,7 @@ async function tui(opts: TuiOptions, cmd: Command): Promise<void> {
   const daemon = connectDaemon(settings);
   if (daemon) {
     assertTerminal();
-    const source = await DaemonSource.open({ url: daemon.url, token: settings.string('daemon.token'), symbols });
+    const source = await DaemonSource.open({ url: daemon.url, token: settings.string('daemon.token'), symbols, bell: notifyConfig(settings).bell });
     await runTui({ source, cleanup: async () => source.close() });
     return;
   }

@@ -6,8 +6,8 @@ import { Bus, type FeedState, type RiskStateChange } from '../engine/bus.js';
 import { ParseError, UsageError } from '../engine/errors.js';
 import { decodeExecutionReport } from '../engine/market/binance/order-parse.js';
 import { decodeFrame } from '../engine/market/binance/parse.js';
-import { decodeAggTrades, decodeDepthSnapshot, decodeKlines, decodeServerTime } from '../engine/market/binance/rest-parse.js';
-import { Instruments } from '../engine/market/instruments.js';
+import { decodeAggTrades, decodeDepthSnapshot, decodeExchangeInfo, decodeKlines, decodeServerTime } from '../engine/market/binance/rest-parse.js';
+import { instrumentFromExchange, Instruments } from '../engine/market/instruments.js';
 import { MarketCache } from '../engine/market/market-cache.js';
 import type { Channel } from '../engine/market/source.js';
 import type { Candle } from '../engine/candles/types.js';
@@ -29,6 +29,11 @@ import type {
   SourceTopics,
   TuiSource,
 } from './source.js';
+import { DaemonAlerts } from './sources/daemon-alerts.js';
+import { DaemonAssistant } from './sources/daemon-assistant.js';
+import { DaemonStrategies } from './sources/daemon-strategies.js';
+import { DaemonSystem } from './sources/daemon-system.js';
+import type { SystemLogLine } from './sources/system.js';
 
 /**
  * The TUI attached to a running `qtrade daemon`: a client of its engine, never the owner of any
@@ -59,6 +64,8 @@ export interface DaemonSourceOptions {
   silenceMs?: number;
   /** REST timeout per request. Default 10 s. */
   timeoutMs?: number;
+  /** Ring the terminal bell when one of the daemon's alerts fires (this machine's alerts.bell). Default true. */
+  bell?: boolean;
 }
 
 /** Fills kept for the Fills panel, and recent trades / closed candles loaded on each resync. */
@@ -68,6 +75,8 @@ const CANDLES = 500;
 const BOOK_LEVELS = 20;
 /** Open orders fetched per account read; the daemon holds far fewer in practice. */
 const OPEN_ORDERS = 5000;
+/** Lines of this client's own kept for the System panel. */
+const NOTES = 100;
 
 type Handler = (payload: never) => void;
 
@@ -85,6 +94,10 @@ interface Book {
 export class DaemonSource implements TuiSource {
   readonly info: SourceInfo;
   readonly url: string;
+  readonly strategies: DaemonStrategies;
+  readonly system: DaemonSystem;
+  readonly alerts: DaemonAlerts;
+  readonly assistant: DaemonAssistant;
   private readonly bus = new Bus();
   private readonly cache = new MarketCache(this.bus);
   private readonly client: DaemonClient;
@@ -105,6 +118,7 @@ export class DaemonSource implements TuiSource {
   private readonly lastTradeId = new Map<string, number>();
   private readonly lastClosed = new Map<string, number>();
   private readonly decodeErrors = new Set<string>();
+  private readonly notes: SystemLogLine[] = [];
 
   private open: Order[] = [];
   private fillList: Fill[] = [];
@@ -128,6 +142,12 @@ export class DaemonSource implements TuiSource {
     this.client = new DaemonClient({ url: this.url, token: opts.token, timeoutMs: opts.timeoutMs ?? 10_000 });
     // Positions without a mark show "uPnL ?" in the panel; nothing goes to stderr under the TUI.
     this.api = new DaemonTrading(this.client, () => {});
+    const instrument = (symbol: string) => this.ensureInstrument(symbol);
+    const known = (symbol: string) => this.instrument(symbol);
+    this.strategies = new DaemonStrategies({ client: this.client, instrument, known });
+    this.system = new DaemonSystem(this, { client: this.client, strategies: this.strategies, notes: () => this.notes, wallNow: this.wallNow });
+    this.alerts = new DaemonAlerts({ client: this.client, bell: opts.bell ?? true });
+    this.assistant = new DaemonAssistant({ client: this.client, placed: () => this.afterAction(), wallNow: this.wallNow });
     this.stream = new DaemonStream({
       url: this.url,
       token: opts.token,
@@ -159,6 +179,9 @@ export class DaemonSource implements TuiSource {
     this.closed = true;
     this.stream.stop();
     this.cache.close();
+    this.strategies.close();
+    this.alerts.close();
+    this.assistant.close();
   }
 
   subscribe<T extends SourceTopic>(topic: T, handler: (payload: SourceTopics[T]) => void): () => void {
@@ -174,6 +197,11 @@ export class DaemonSource implements TuiSource {
 
   symbols(): string[] {
     return this.feedSymbols;
+  }
+
+  /** The channels the daemon's feed carries (the System panel's streams). */
+  feedChannels(): readonly Channel[] {
+    return this.channels;
   }
 
   instrument(symbol: string): Instrument | undefined {
@@ -281,7 +309,7 @@ export class DaemonSource implements TuiSource {
       if (info.channels.includes('miniTicker')) names.push(`${s}@miniTicker`);
       if (info.channels.includes('depth')) names.push(`${s}@depth${BOOK_LEVELS}`);
     }
-    names.push('orders', 'risk');
+    names.push('orders', 'risk', 'alerts');
     return names;
   }
 
@@ -308,6 +336,10 @@ export class DaemonSource implements TuiSource {
     for (const [stream, data, text] of held) this.onMessage(stream, data, text);
     if (this.synced) this.emitReset(`resynced with the daemon at ${this.url}`);
     this.synced = true;
+    // Not part of the resync: a daemon without alerts or strategies still streams and trades.
+    this.strategies.refresh().catch((err: unknown) => this.note('warn', `could not read the daemon's strategies: ${(err as Error)?.message ?? String(err)}`));
+    this.alerts.refresh().catch((err: unknown) => this.note('warn', `could not read the daemon's alerts: ${(err as Error)?.message ?? String(err)}`));
+    this.assistant.refresh().catch(() => undefined);
   }
 
   private async marketSnapshot(symbol: string) {
@@ -332,7 +364,13 @@ export class DaemonSource implements TuiSource {
   private onFeedState(s: FeedState): void {
     this.feedState = s;
     this.feedSince = this.wallNow();
+    if (s.state !== 'connecting') this.note(s.state === 'open' ? 'info' : 'warn', `link to the daemon ${s.state}${s.attempt > 0 ? ` (attempt ${s.attempt})` : ''}${s.reason ? `: ${s.reason}` : ''}`);
     this.bus.publish('feed.state', s);
+  }
+
+  private note(level: SystemLogLine['level'], text: string): void {
+    this.notes.push({ time: this.wallNow(), level, text });
+    if (this.notes.length > NOTES) this.notes.splice(0, this.notes.length - NOTES);
   }
 
   private emitReset(reason: string): void {
@@ -370,6 +408,10 @@ export class DaemonSource implements TuiSource {
     }
     if (stream === 'risk') {
       void this.requestSync();
+      return;
+    }
+    if (stream === 'alerts') {
+      this.alerts.fired(data);
       return;
     }
     const at = stream.indexOf('@');
@@ -483,6 +525,8 @@ export class DaemonSource implements TuiSource {
         if (e.fill) this.bus.publish('fill', e.fill);
       }
     }
+    // A strategy's orders, fills and position change with the account's.
+    if (events.length > 0) this.strategies.refresh().catch(() => undefined);
   }
 
   /** After the trader's own action: the panels show its effect when the call returns. */
@@ -504,6 +548,19 @@ export class DaemonSource implements TuiSource {
     } else if (err instanceof OrderRejectedError) {
       this.bus.publish('order.rejected', { symbol, code: err.binanceCode, msg: err.message, time, ...(ticket.clientId ? { clientOrderId: ticket.clientId } : {}) });
     }
+  }
+
+  /** A symbol's instrument, asked of the daemon (exchangeInfo) when this client has not seen it. */
+  private async ensureInstrument(symbol: string): Promise<Instrument | undefined> {
+    const had = this.known.get(symbol.toUpperCase());
+    if (had) return had;
+    try {
+      const info = decodeExchangeInfo(await this.client.get('/api/v3/exchangeInfo', { symbol: symbol.toUpperCase() }));
+      for (const s of info.symbols) this.learn(instrumentFromExchange(s));
+    } catch (err) {
+      if (!(err instanceof DaemonRequestError && err.status === 400)) throw err;
+    }
+    return this.known.get(symbol.toUpperCase());
   }
 
   private learnFromApi(symbol: string): void {

@@ -1,15 +1,14 @@
 import path from 'node:path';
 import { QtradeError, UsageError } from '../../engine/errors.js';
 import type { TradingNode } from '../../engine/node.js';
-import { BUILTIN_STRATEGIES } from '../../engine/strategy/builtins/index.js';
 import { StrategyManager, type LiveStrategy, type StartStrategyOptions } from '../../engine/strategy/manager.js';
-import type { ParamSpec } from '../../engine/strategy/params.js';
 import { parseStoreUrl } from '../../engine/store/open.js';
 import { BacktestJobs, type BacktestJob, type BacktestRequest } from '../../server/backtest-jobs.js';
 import type { BacktestJobResult } from '../../server/backtest-worker.js';
 import { reportFromJob } from './backtest-report.js';
 import type { BacktestDataChoice, BacktestReport, StrategiesSource, StrategyTemplate, StrategyView } from './strategies.js';
 import type { SystemLogLine } from './system.js';
+import { builtinTemplates } from './templates.js';
 
 export interface EmbeddedStrategiesOptions {
   /** The store URL of a node, for backtests on stored candles (a worker thread opens it too); none: no store choice. */
@@ -102,11 +101,7 @@ export class EmbeddedStrategies implements StrategiesSource {
   }
 
   templates(): StrategyTemplate[] {
-    return [...BUILTIN_STRATEGIES.values()].map((s) => ({
-      name: s.name,
-      description: s.description ?? '',
-      params: (Object.entries(s.params) as Array<[string, ParamSpec]>).map(([name, spec]) => ({ name, spec })),
-    }));
+    return builtinTemplates();
   }
 
   list(): StrategyView[] {
