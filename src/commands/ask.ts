@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Assistant, type AssistantAnswer, type AssistantEvent } from '../engine/ai/assistant.js';
 import { AiClient } from '../engine/ai/client.js';
+import { answerJson } from '../engine/ai/answer-json.js';
 import { aiConfigFrom, type AiConfig } from '../engine/ai/config.js';
 import { costOf, formatCost } from '../engine/ai/pricing.js';
 import { describeOrder, ProposalBook, type Proposal } from '../engine/ai/proposals.js';
@@ -206,22 +207,6 @@ export function usageLine(a: AssistantAnswer, config: AiConfig, at: number): str
   return `${config.model}, ${a.calls} call${a.calls === 1 ? '' : 's'}: ${group(u.promptTokens)} prompt tokens${cached} + ${group(u.completionTokens)} completion${reasoning}; ${price}`;
 }
 
-/** The answer as one JSON object (`--json`). */
-export function answerJson(a: AssistantAnswer, config: AiConfig, at: number): Record<string, unknown> {
-  const cost = a.usage ? costOf(a.usage, config.model, config.prices, at) : undefined;
-  return {
-    answer: a.text,
-    reasoning: a.reasoning || null,
-    model: a.model,
-    finishReason: a.finishReason,
-    calls: a.calls,
-    usage: a.usage ?? null,
-    cost: cost ? { usd: cost.usd, tier: cost.tier, source: cost.source, asOf: cost.asOf, assumedCacheMiss: cost.assumedCacheMiss } : null,
-    toolCalls: a.toolCalls,
-    proposals: a.proposals,
-    strategies: a.strategies,
-  };
-}
 
 /** Saves the last backtested spec of an answer (`--save-strategy`, `/save`). */
 export function saveLastStrategy(strategies: readonly StrategyRecord[], file: string): string {

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { Settings } from '../../config/resolve.js';
-import { Assistant, type AssistantAnswer } from '../../engine/ai/assistant.js';
+import { Assistant } from '../../engine/ai/assistant.js';
 import { AiClient } from '../../engine/ai/client.js';
+import { answerJson } from '../../engine/ai/answer-json.js';
 import { aiConfigFrom, type AiConfig } from '../../engine/ai/config.js';
-import { costOf } from '../../engine/ai/pricing.js';
 import { describeOrder, ProposalBook, type ProposalStatus } from '../../engine/ai/proposals.js';
 import { createToolBox } from '../../engine/ai/tools.js';
 import { nodeEngineView } from '../../engine/ai/view.js';
@@ -58,22 +58,6 @@ function flag(b: Record<string, unknown>, name: string): boolean | undefined {
   return v;
 }
 
-function doneEvent(a: AssistantAnswer, config: AiConfig, at: number): Record<string, unknown> {
-  const cost = a.usage ? costOf(a.usage, config.model, config.prices, at) : undefined;
-  return {
-    type: 'done',
-    answer: a.text,
-    reasoning: a.reasoning || null,
-    model: a.model,
-    finishReason: a.finishReason,
-    calls: a.calls,
-    usage: a.usage ?? null,
-    cost: cost ? { usd: cost.usd, tier: cost.tier, source: cost.source, asOf: cost.asOf, assumedCacheMiss: cost.assumedCacheMiss } : null,
-    toolCalls: a.toolCalls,
-    proposals: a.proposals,
-    strategies: a.strategies,
-  };
-}
 
 export function qtradeAiRoutes(ctx: DaemonContext, opts: AiRouteOptions = {}): Route[] {
   const configOf =
@@ -216,7 +200,7 @@ async function answer(ctx: DaemonContext, res: ServerResponse, assistant: Assist
   };
   try {
     const a = await assistant.ask(prompt, { signal: ctl.signal, onEvent: send });
-    send(doneEvent(a, config, ctx.wallNow()));
+    send({ type: 'done', ...answerJson(a, config, ctx.wallNow()) });
     ctx.log.info({ ai: { model: config.model, calls: a.calls, usage: a.usage, tools: a.toolCalls.length, proposals: a.proposals.map((p) => p.id), caller: who } }, 'assistant answered');
   } catch (err) {
     const e = err instanceof QtradeError ? { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } : { code: 'INTERNAL', message: 'the assistant failed unexpectedly' };
