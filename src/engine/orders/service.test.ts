@@ -14,6 +14,7 @@ import { SqliteStore } from '../store/sqlite.js';
 import type { EventRecord, Store } from '../store/types.js';
 import { parseAmount } from './amounts.js';
 import { bundledMarket } from './bundled-filters.js';
+import { encodeEventV2 } from './event-codec.js';
 import { decodeEvent, encodeEvent, type OrderEvent } from './events.js';
 import { PaperEngine } from './paper-engine.js';
 import { LOG_FORMAT, OrderService, accountConfigKey, accountStream, parseBalanceSpec, type OrderServiceOptions } from './service.js';
@@ -206,6 +207,40 @@ describe.each([
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).code).toBe('STORE_NEWER_FORMAT');
     expect((err as StoreError).message).toContain(`log format ${LOG_FORMAT + 1}; this one reads up to ${LOG_FORMAT}`);
+  });
+
+  it('continues a log an older qtrade wrote in format 2: replays it exactly, stamps the new format, appends in format 3', async () => {
+    const store = await backend.make();
+    // What a format-2 qtrade leaves: its config stamp and every row as a JSON object.
+    const engine = new PaperEngine({ instruments: instruments.all(), filters, initialBalances: INITIAL });
+    engine.onBook(book(P('60000'), 1));
+    const old = [
+      ...engine.submit(limit('BUY', '59990', '0.2', 'old-1'), T0 + 1).events,
+      ...engine.submit(limit('SELL', '60010', '0.1', 'old-2'), T0 + 2).events,
+      ...engine.submit(market('BUY', '0.05'), T0 + 3).events,
+      ...engine.onTrade(trade(P('59980'), '0.1', T0 + 4)),
+    ];
+    const initialBalances = Object.fromEntries(Object.entries(INITIAL).map(([k, v]) => [k, v.toString()]));
+    await store.setState(accountConfigKey('default'), JSON.stringify({ generation: 1, format: 2, initialBalances }));
+    await store.appendEvents(accountStream('default', 1), old.map((ev) => ({ seq: ev.seq, time: ev.time, kind: ev.kind, body: encodeEventV2(ev) })));
+
+    const svc = await open(store);
+    expect(svc.snapshot()).toEqual(engine.snapshot());
+    const cfg = JSON.parse((await store.getState(accountConfigKey('default')))!) as { format: number };
+    expect(cfg.format).toBe(LOG_FORMAT);
+    const r = await svc.submit(limit('SELL', '60020', '0.1', 'new-1'), T0 + 5);
+    expect(r.ok).toBe(true);
+    expect(svc.order({ clientOrderId: 'old-1' })?.status).toBe('PARTIALLY_FILLED');
+    const rows = await store.readEvents(svc.stream);
+    expect(rows.slice(0, old.length).every((row) => row.body.startsWith('{'))).toBe(true);
+    expect(rows.slice(old.length).every((row) => row.body.startsWith('['))).toBe(true);
+    await svc.close();
+    // Restarted: the mixed log rebuilds the acked state, and a duplicate clientOrderId from either part is recognised.
+    const again = await open(await backend.reopen(store));
+    expect(again.snapshot()).toEqual(svc.snapshot());
+    expect((await again.submit(limit('BUY', '59990', '0.2', 'old-1'), T0 + 6)).duplicate).toBe(true);
+    expect((await again.submit(limit('SELL', '60020', '0.1', 'new-1'), T0 + 6)).duplicate).toBe(true);
+    await again.close();
   });
 
   it('acks and publishes only after the events are committed, in seq order; a reopened service equals the acked state', async () => {

@@ -2,9 +2,11 @@ import type { Bus } from '../bus.js';
 import { QtradeError, StoreError, UsageError } from '../errors.js';
 import type { Instruments } from '../market/instruments.js';
 import type { Instrument, Trade } from '../market/types.js';
-import type { EventRecord, Store } from '../store/types.js';
+import { eventRecords } from '../store/rows.js';
+import type { Store } from '../store/types.js';
 import { parseAmount } from './amounts.js';
-import { EventLogError, applyEvent, copyOrder, createState, decodeEvent, encodeEventFast, type EngineState, type OrderEvent } from './events.js';
+import { EventEncoder } from './event-codec.js';
+import { EventLogError, applyEvent, copyOrder, createState, decodeEvent, type EngineState, type OrderEvent } from './events.js';
 import type { FeeSchedule, FeeScheduleOptions } from './fees.js';
 import type { FilterSet } from './filters.js';
 import type { BookView } from './matching.js';
@@ -93,13 +95,17 @@ export interface OrderServiceStats {
 
 /**
  * Version of the event log's encoding, stored with the account config. 2: ledger entries ride on
- * the order events. A reader refuses a log with a higher number instead of silently misreading it.
+ * the order events. 3: events are positional JSON arrays (event-codec.ts); format-2 rows still
+ * read, so an older account keeps its log and continues it in format 3. A reader refuses a log
+ * with a higher number instead of silently misreading it.
  */
-export const LOG_FORMAT = 2;
+export const LOG_FORMAT = 3;
 
 interface AccountConfig {
   generation: number;
   initialBalances: Record<string, Amount>;
+  /** The log format the config was stamped with (1 when written before the stamp existed). */
+  format?: number;
 }
 
 /** One call waiting for its batch: what to publish once durable, and its promise's result. */
@@ -115,7 +121,6 @@ interface Job {
 
 interface Batch {
   jobs: Job[];
-  records: EventRecord[];
 }
 
 const REPLAY_PAGE = 20_000;
@@ -139,7 +144,9 @@ export class OrderService {
   private config: AccountConfig;
   private streamName: string;
   private durable: number;
-  private batch: Batch = { jobs: [], records: [] };
+  private batch: Batch = { jobs: [] };
+  /** The open batch's events, written as log rows as the calls make them. */
+  private readonly rows = new EventEncoder();
   private flushing = false;
   private scheduled = false;
   /** Memory is ahead of the log by events that will never be written: rebuild before the next call. */
@@ -173,8 +180,10 @@ export class OrderService {
     }
     const instruments = 'all' in opts.instruments && typeof opts.instruments.all === 'function' ? opts.instruments.all() : [...(opts.instruments as Iterable<Instrument>)];
     let config = await loadConfig(opts.store, account);
-    if (!config) {
-      config = { generation: 1, initialBalances: { ...(opts.initialBalances ?? {}) } };
+    if (!config || (config.format ?? 1) < LOG_FORMAT) {
+      // A log started in an older format is continued in this one: the stamp goes up before the
+      // first row in the new format is written, so an older qtrade refuses it from then on.
+      config ??= { generation: 1, initialBalances: { ...(opts.initialBalances ?? {}) } };
       await saveConfig(opts.store, account, config);
     }
     const engine = new PaperEngine({
@@ -455,8 +464,7 @@ export class OrderService {
 
   private enqueue<T>(events: OrderEvent[], result: T, extra: (() => void) | undefined): Promise<T> {
     const updates = this.updatesOf(events);
-    const records = this.batch.records;
-    for (const ev of events) records.push({ seq: ev.seq, time: ev.time, kind: ev.kind, body: encodeEventFast(ev) });
+    for (const ev of events) this.rows.add(ev);
     return new Promise<T>((resolve, reject) => {
       this.batch.jobs.push({ events, updates, extra, result, resolve: resolve as (r: unknown) => void, reject });
       if (!this.flushing && !this.scheduled) {
@@ -515,11 +523,16 @@ export class OrderService {
     if (this.flushing) return;
     const batch = this.batch;
     if (batch.jobs.length === 0) return this.notifyIdle();
-    this.batch = { jobs: [], records: [] };
+    this.batch = { jobs: [] };
+    const n = this.rows.rows;
+    const last = this.rows.lastSeq;
+    const cols = n > 0 ? this.rows.take() : undefined;
     this.flushing = true;
-    const n = batch.records.length;
     try {
-      if (n > 0) await this.store.appendEvents(this.streamName, batch.records);
+      if (cols) {
+        if (this.store.appendEventColumns) await this.store.appendEventColumns(this.streamName, cols);
+        else await this.store.appendEvents(this.streamName, eventRecords(cols));
+      }
     } catch (err) {
       this.flushing = false;
       this.fail(err, batch);
@@ -527,7 +540,7 @@ export class OrderService {
     }
     this.flushing = false;
     if (n > 0) {
-      this.durable = batch.records[n - 1]!.seq;
+      this.durable = last;
       this.counters.batches++;
       this.counters.events += n;
       if (n > this.counters.maxBatchEvents) this.counters.maxBatchEvents = n;
@@ -541,7 +554,8 @@ export class OrderService {
   /** A write failed: reject what was built on it and rebuild memory from the log. */
   private fail(err: unknown, batch: Batch): void {
     const victims = [...batch.jobs, ...this.batch.jobs];
-    this.batch = { jobs: [], records: [] };
+    this.batch = { jobs: [] };
+    this.rows.clear();
     this.broken = true;
     const error =
       err instanceof QtradeError
@@ -637,7 +651,7 @@ async function loadConfig(store: Store, account: string): Promise<AccountConfig 
       if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new Error(`bad balance for ${asset}`);
       initialBalances[asset] = BigInt(v);
     }
-    return { generation: o.generation as number, initialBalances };
+    return { generation: o.generation as number, initialBalances, format: typeof o.format === 'number' ? o.format : 1 };
   } catch (err) {
     if (err instanceof StoreError) throw err;
     throw new StoreError('STORE_CORRUPT', `paper account ${account}: stored config is unreadable (${(err as Error).message})`, {

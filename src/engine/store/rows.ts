@@ -1,6 +1,7 @@
 import type { Candle, Interval } from '../candles/types.js';
 import { INTERVALS } from '../candles/types.js';
 import { StoreError } from '../errors.js';
+import type { EventColumns, EventRecord } from './types.js';
 
 /**
  * Shared by the SQLite and PostgreSQL stores: how a candle's exact values travel to and
@@ -157,4 +158,42 @@ export function seqConflict(stream: string, first: number, last: number | undefi
         'account; stop the other one, then restart this one so it rebuilds from the log',
     },
   );
+}
+
+/** The UTF-8 text bytes[start .. end). */
+export function utf8Text(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', start, end);
+}
+
+/** A column batch as rows (for stores that write strings from the caller's thread). */
+export function eventRecords(cols: EventColumns): EventRecord[] {
+  const text = Buffer.from(cols.bytes.buffer, cols.bytes.byteOffset, cols.bytes.byteLength);
+  const n = cols.ends.length;
+  const out = new Array<EventRecord>(n);
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = cols.ends[i]!;
+    out[i] = { seq: cols.first + i, time: cols.times[i]!, kind: cols.kinds[i]!, body: text.toString('utf8', start, end) };
+    start = end;
+  }
+  return out;
+}
+
+/** checkEventBatch for columns: a positive first seq, integer times, a string kind and a body per row. */
+export function checkEventColumns(stream: string, cols: EventColumns): void {
+  const n = cols.ends.length;
+  if (!Number.isSafeInteger(cols.first) || cols.first < 1) {
+    throw new StoreError('STORE_SEQ', `event stream ${stream}: seq ${String(cols.first)} is not a positive integer`);
+  }
+  if (cols.times.length !== n || cols.kinds.length !== n) {
+    throw new StoreError('STORE_SEQ', `event stream ${stream}: batch columns differ in length (${n} bodies, ${cols.times.length} times, ${cols.kinds.length} kinds)`);
+  }
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const end = cols.ends[i]!;
+    if (!Number.isSafeInteger(cols.times[i]) || typeof cols.kinds[i] !== 'string' || end < start || end > cols.bytes.length) {
+      throw new StoreError('STORE_VALUE', `event stream ${stream}: event ${cols.first + i} needs an integer time, a string kind and a body`);
+    }
+    start = end;
+  }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite.js';
-import type { EventRecord } from './types.js';
+import type { EventColumns, EventRecord } from './types.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
@@ -26,6 +26,19 @@ async function open(file?: string): Promise<SqliteStore> {
 
 const rec = (seq: number, body = `{"n":${seq},"s":"é\\"x"}`): EventRecord => ({ seq, time: 1_700_000_000_000 + seq, kind: seq % 2 ? 'ledger' : 'fill', body });
 
+/** Rows as columns, bodies as UTF-8 in one buffer, the way the order service hands them over. */
+function columns(rows: EventRecord[]): EventColumns {
+  const parts = rows.map((r) => Buffer.from(r.body, 'utf8'));
+  const bytes = new Uint8Array(parts.reduce((n, b) => n + b.length, 0) + 16);
+  const ends = new Uint32Array(rows.length);
+  let p = 0;
+  parts.forEach((b, i) => {
+    bytes.set(b, p);
+    ends[i] = p += b.length;
+  });
+  return { first: rows[0]!.seq, times: Float64Array.from(rows.map((r) => r.time)), kinds: rows.map((r) => r.kind), bytes, ends };
+}
+
 describe('SqliteStore with the writer thread', () => {
   it('commits batches in order and reads them back verbatim', async () => {
     const s = await open();
@@ -35,6 +48,26 @@ describe('SqliteStore with the writer thread', () => {
     await Promise.all([s.appendEvents('paper:t#1', a), s.appendEvents('paper:t#1', b)]);
     expect(await s.lastSeq('paper:t#1')).toBe(75);
     expect(await s.readEvents('paper:t#1')).toEqual([...a, ...b]);
+  });
+
+  it('takes batches as columns, moving their buffers to the thread, and refuses one that does not continue the stream', async () => {
+    const s = await open();
+    const a = Array.from({ length: 70 }, (_, i) => rec(i + 1));
+    const b = Array.from({ length: 5 }, (_, i) => rec(i + 71, 'x'.repeat(i) + '\u2028ü€'));
+    const ca = columns(a);
+    // Mixed with appendEvents: batches commit in the order they were sent, whatever their form.
+    await Promise.all([s.appendEventColumns('paper:t#1', ca), s.appendEvents('paper:t#1', b)]);
+    expect(ca.bytes.byteLength).toBe(0);
+    expect(await s.readEvents('paper:t#1')).toEqual([...a, ...b]);
+    await expect(s.appendEventColumns('paper:t#1', columns([rec(75), rec(76)]))).rejects.toMatchObject({ code: 'STORE_SEQ_CONFLICT', message: /log ends at 75/ });
+    await expect(s.appendEventColumns('paper:t#1', { ...columns([rec(76)]), kinds: [] })).rejects.toMatchObject({ code: 'STORE_SEQ' });
+    expect(await s.lastSeq('paper:t#1')).toBe(75);
+    // Inline (no writer thread) the same columns are written as rows.
+    const inline = new SqliteStore(':memory:');
+    await inline.migrate();
+    await inline.appendEventColumns('st', columns(b.map((r, i) => ({ ...r, seq: i + 1 }))));
+    expect((await inline.readEvents('st')).map((r) => r.body)).toEqual(b.map((r) => r.body));
+    await inline.close();
   });
 
   it('refuses a batch that does not continue the stream, writing nothing of it', async () => {

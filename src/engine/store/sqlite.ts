@@ -4,8 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { Candle, Interval } from '../candles/types.js';
 import { QtradeError, StoreError } from '../errors.js';
 import type { Instrument } from '../market/types.js';
-import { bigText, candleFromRow, checkEventBatch, queryBounds, seqConflict, toSafeNumber, type CandleRow } from './rows.js';
-import type { CandleQuery, EventRecord, Store } from './types.js';
+import { bigText, candleFromRow, checkEventBatch, checkEventColumns, eventRecords, queryBounds, seqConflict, toSafeNumber, type CandleRow } from './rows.js';
+import type { CandleQuery, EventColumns, EventRecord, Store } from './types.js';
 
 /**
  * SQLite store (the default): one file in WAL mode, so a reader (the TUI) never blocks the
@@ -262,15 +262,7 @@ export class SqliteStore implements Store {
     if (events.length === 0) return;
     this.statements(); // throws before migrate() or after close()
     checkEventBatch(stream, events);
-    if (this.threaded) {
-      if (!this.writer || this.writer.stopped) this.writer = new EventWriter(this.file, this.synchronous, this.busyTimeoutMs);
-      const r = await this.writer.append(stream, events);
-      if (r === undefined) return;
-      if (r.conflict) throw seqConflict(stream, events[0]!.seq, r.last, this.file);
-      return this.guard('append events', () => {
-        throw Object.assign(new Error(r.message), { code: r.code });
-      });
-    }
+    if (this.threaded) return this.viaWriter(stream, events[0]!.seq, (w) => w.append(stream, events));
     this.guard('append events', () => {
       // Built once: better-sqlite3's transaction() defines four wrappers' properties, which cost
       // more than committing one small batch.
@@ -302,6 +294,29 @@ export class SqliteStore implements Store {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw seqConflict(stream, events[0]!.seq, undefined, this.file);
         throw err;
       }
+    });
+  }
+
+  /**
+   * With the writer thread, the batch's buffers are moved to it (no copy) and the bodies become
+   * strings there; inline, it is appendEvents.
+   */
+  async appendEventColumns(stream: string, cols: EventColumns): Promise<void> {
+    if (cols.ends.length === 0) return;
+    if (!this.threaded) return this.appendEvents(stream, eventRecords(cols));
+    this.statements();
+    checkEventColumns(stream, cols);
+    return this.viaWriter(stream, cols.first, (w) => w.appendColumns(stream, cols));
+  }
+
+  /** Sends one append to the writer thread (started on first use) and maps its answer to an error. */
+  private async viaWriter(stream: string, first: number, send: (w: EventWriter) => Promise<WriteFailure | undefined>): Promise<void> {
+    if (!this.writer || this.writer.stopped) this.writer = new EventWriter(this.file, this.synchronous, this.busyTimeoutMs);
+    const r = await send(this.writer);
+    if (r === undefined) return;
+    if (r.conflict) throw seqConflict(stream, first, r.last, this.file);
+    return this.guard('append events', () => {
+      throw Object.assign(new Error(r.message), { code: r.code });
     });
   }
 
@@ -400,7 +415,8 @@ interface WriteFailure {
 /*
  * The writer thread: the same transaction as the inline appendEvents (IMMEDIATE, seq check,
  * EVENT_ROWS rows per INSERT) on its own connection. A batch arrives as columns (the first seq,
- * times, kinds, bodies): flat arrays are the cheapest shape to copy between threads.
+ * times, kinds, and the bodies either as strings or as one UTF-8 buffer with row ends, which is
+ * moved here rather than copied); the bodies are turned into strings before the write lock is taken.
  */
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -414,7 +430,19 @@ const lastSeq = db.prepare('SELECT MAX(seq) AS last FROM events WHERE stream = ?
 const one = db.prepare('INSERT INTO events (stream, seq, time, kind, body) VALUES (?, ?, ?, ?, ?)');
 const many = db.prepare('INSERT INTO events (stream, seq, time, kind, body) VALUES ' + Array(ROWS).fill('(?, ?, ?, ?, ?)').join(', '));
 class Conflict extends Error {}
-const write = db.transaction((m) => {
+function bodiesOf(m) {
+  if (m.bodies) return m.bodies;
+  const text = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+  const out = new Array(m.ends.length);
+  let start = 0;
+  for (let i = 0; i < out.length; i++) {
+    const end = m.ends[i];
+    out[i] = text.toString('utf8', start, end);
+    start = end;
+  }
+  return out;
+}
+const write = db.transaction((m, bodies) => {
   const last = lastSeq.get(m.stream).last ?? 0;
   if (m.first !== last + 1) throw Object.assign(new Conflict('seq'), { last });
   const n = m.times.length;
@@ -422,10 +450,10 @@ const write = db.transaction((m) => {
   let i = 0;
   for (; i + ROWS <= n; i += ROWS) {
     args.length = 0;
-    for (let j = i; j < i + ROWS; j++) args.push(m.stream, m.first + j, m.times[j], m.kinds[j], m.bodies[j]);
+    for (let j = i; j < i + ROWS; j++) args.push(m.stream, m.first + j, m.times[j], m.kinds[j], bodies[j]);
     many.run(args);
   }
-  for (; i < n; i++) one.run(m.stream, m.first + i, m.times[i], m.kinds[i], m.bodies[i]);
+  for (; i < n; i++) one.run(m.stream, m.first + i, m.times[i], m.kinds[i], bodies[i]);
 });
 parentPort.on('message', (m) => {
   if (m.close) {
@@ -435,7 +463,7 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
-    write.immediate(m);
+    write.immediate(m, bodiesOf(m));
     parentPort.postMessage({ id: m.id });
   } catch (err) {
     const conflict = err instanceof Conflict || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -495,12 +523,23 @@ class EventWriter {
       kinds[i] = e.kind;
       bodies[i] = e.body;
     }
+    return this.send({ stream, first: events[0]!.seq, times, kinds, bodies }, [times.buffer]);
+  }
+
+  /** Moves the columns' buffers to the thread: they are detached here once this returns. */
+  appendColumns(stream: string, cols: EventColumns): Promise<WriteFailure | undefined> {
+    if (this.dead || this.closing) return Promise.reject(this.deadError());
+    const moved = new Set<ArrayBuffer>();
+    for (const a of [cols.times, cols.bytes, cols.ends]) if (a.buffer instanceof ArrayBuffer) moved.add(a.buffer);
+    return this.send({ stream, first: cols.first, times: cols.times, kinds: cols.kinds, bytes: cols.bytes, ends: cols.ends }, [...moved]);
+  }
+
+  private send(msg: object, transfer: ArrayBuffer[]): Promise<WriteFailure | undefined> {
     const id = this.nextId++;
-    const msg = { id, stream, first: events[0]!.seq, times, kinds, bodies };
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(msg, [times.buffer]);
+      this.worker.postMessage({ id, ...msg }, transfer);
     });
   }
 

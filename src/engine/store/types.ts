@@ -24,6 +24,20 @@ export interface EventRecord {
 }
 
 /**
+ * A batch of event rows as columns, the bodies as UTF-8 text back to back in one buffer: the
+ * shape the SQLite writer thread takes without copying (its buffers are moved to the thread).
+ */
+export interface EventColumns {
+  /** seq of the first row; row i has seq first + i. */
+  first: number;
+  times: Float64Array;
+  kinds: string[];
+  /** Row i's body is the UTF-8 text bytes[ends[i - 1] (0 for i = 0) .. ends[i]). */
+  bytes: Uint8Array;
+  ends: Uint32Array;
+}
+
+/**
  * Durable storage behind one interface: SQLite (default, WAL) or PostgreSQL. Writes are
  * idempotent upserts, so replaying or re-downloading the same data never duplicates it.
  * Values keep their exact raws and scales.
@@ -49,6 +63,12 @@ export interface Store {
    * (a malformed batch) is thrown, so two writers can never interleave or duplicate events.
    */
   appendEvents(stream: string, events: ReadonlyArray<EventRecord>): Promise<void>;
+  /**
+   * appendEvents for a batch given as columns, same rules. Optional: a store without it gets
+   * appendEvents(stream, eventRecords(cols)). The store may take the columns' buffers (move them to
+   * another thread); the caller must not use them afterwards.
+   */
+  appendEventColumns?(stream: string, cols: EventColumns): Promise<void>;
   /** Events with seq ≥ fromSeq (default 1), oldest first, at most `limit` (default all). Page by seq. */
   readEvents(stream: string, fromSeq?: number, limit?: number): Promise<EventRecord[]>;
   /** The stream's last seq, 0 when it is empty. */
