@@ -247,7 +247,7 @@ export class PaperEngine {
   onIdlePrints(symbol: string, prices: readonly number[], times: readonly number[], n: number, qty: number): boolean {
     const ref = this.idleRef(symbol);
     if (!ref) return false;
-    for (let i = 0; i < n; i++) ref.onPrint(prices[i]!, qty, times[i]!);
+    ref.onPrints(prices, times, n, qty);
     return true;
   }
 

@@ -34,6 +34,37 @@ export class ReferencePrice {
   onPrint(price: number, qty: number, time: number): void {
     this.last = price;
     if (time > this.lastTime) this.lastTime = time;
+    const b = this.bucketAt(time);
+    b.quote.addProduct(price, qty);
+    b.qty.add(qty);
+  }
+
+  /**
+   * onPrint for the first `n` prints of `prices`/`times`, each of quantity `qty`, in time order
+   * (a candle's path). Consecutive prints of one minute go into its bucket as one sum of prices
+   * times `qty`: the same exact totals as one by one.
+   */
+  onPrints(prices: readonly number[], times: readonly number[], n: number, qty: number): void {
+    let i = 0;
+    while (i < n) {
+      const minute = Math.floor(times[i]! / MINUTE);
+      let time = times[i]!;
+      let sum = prices[i]!;
+      let k = 1;
+      for (i++; i < n && Math.floor(times[i]! / MINUTE) === minute && sum + prices[i]! <= Number.MAX_SAFE_INTEGER; i++, k++) {
+        sum += prices[i]!;
+        if (times[i]! > time) time = times[i]!;
+      }
+      if (time > this.lastTime) this.lastTime = time;
+      const b = this.bucketAt(time);
+      b.quote.addProduct(sum, qty);
+      b.qty.addProduct(k, qty);
+    }
+    if (n > 0) this.last = prices[n - 1]!;
+  }
+
+  /** The bucket a print at `time` counts in, opening the next minute's when time reaches it. */
+  private bucketAt(time: number): Bucket {
     const minute = Math.floor(time / MINUTE);
     let b = this.count > 0 ? this.buckets[this.head] : undefined;
     if (!b || b.minute < minute) {
@@ -48,8 +79,7 @@ export class ReferencePrice {
       if (this.count < KEEP) this.count++;
     }
     // A late trade (b.minute > minute) counts in the newest minute rather than rewriting history.
-    b.quote.addProduct(price, qty);
-    b.qty.add(qty);
+    return b;
   }
 
   /** The reference over `mins` minutes (0: the last price), as num/den in price raws. */

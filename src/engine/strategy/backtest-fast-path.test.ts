@@ -99,6 +99,32 @@ describe('candle backtest turns', () => {
 });
 
 describe('ReferencePrice window', () => {
+  it('takes a run of prints at once (onPrints) exactly as one by one', () => {
+    const one = new ReferencePrice();
+    const many = new ReferencePrice();
+    let time = 1_700_000_000_000;
+    let x = 99;
+    const rnd = (): number => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let c = 0; c < 2000; c++) {
+      // Now and then prices so large that their sum passes 2^53 (it must then be split).
+      const huge = c % 97 === 0;
+      const n = huge ? 3 : 1 + Math.floor(rnd() * 4);
+      const prices: number[] = [];
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        time += huge ? 1 : Math.floor(rnd() * 40_000); // some runs cross a minute, some minutes are skipped
+        prices.push(huge ? 2 ** 52 + 1 : 1_000_000 + Math.floor(rnd() * 5000));
+        times.push(time);
+      }
+      const qty = 1 + Math.floor(rnd() * 1e6);
+      for (let i = 0; i < n; i++) one.onPrint(prices[i]!, qty, times[i]!);
+      many.onPrints(prices, times, n, qty);
+      for (const mins of [0, 1, 5, 60]) expect(many.get(mins)).toEqual(one.get(mins));
+      expect(many.last).toBe(one.last);
+      expect(many.lastTime).toBe(one.lastTime);
+    }
+  });
+
   it('averages the last N minutes like a plain list of minute buckets, over more minutes than it keeps', () => {
     const ref = new ReferencePrice();
     const naive: Array<{ minute: number; num: bigint; den: bigint }> = [];

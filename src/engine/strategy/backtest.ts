@@ -47,6 +47,8 @@ export interface AttachOptions {
    * a book to walk. Leave unset when the feed carries depth.
    */
   syntheticBook?: { options: Omit<SyntheticBookOptions, 'instrument'>; onBook: (book: BookView) => void };
+  /** Equity marks to make room for up front (a backtest over an array knows); the series grows past it. */
+  expectedMarks?: number;
   restore?: Pick<RunnerSnapshot, 'state' | 'nextOrder'>;
   persist?: (s: RunnerSnapshot) => void;
 }
@@ -84,7 +86,7 @@ export function attachStrategy(opts: AttachOptions): AttachedStrategy {
   const flat = (q: Amount): boolean => (q < 0n ? -q : q) < stepAmount;
   const orders = opts.orders;
   const base = orders.positionQty ? (): Amount => orders.positionQty!(sym) : (): Amount => orders.position(sym)?.qty ?? 0n;
-  const recorder = new EquityRecorder(orders, inst, base, flat);
+  const recorder = new EquityRecorder(orders, inst, base, flat, opts.expectedMarks);
   const fills: Fill[] = [];
   unsubs.push(
     bus.subscribe('fill', (f) => {
@@ -268,17 +270,25 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   if (opts.candles) {
     source = 'candles';
     const book = new SyntheticBook({ instrument: inst, ...bookOptions });
-    attached = attachStrategy({ bus, clock, orders: sink, instrument: inst, strategy: opts.strategy, params: opts.params, interval, ...(opts.id ? { id: opts.id } : {}) });
+    const src = opts.candles;
+    // One mark per strategy bar (plus the start) when the candles come as an array.
+    const first = Array.isArray(src) ? (src as readonly Candle[])[0] : undefined;
+    const expectedMarks = first && INTERVAL_MS[first.interval] ? Math.ceil(((src as readonly Candle[]).length * INTERVAL_MS[first.interval]) / INTERVAL_MS[interval]) + 1 : undefined;
+    attached = attachStrategy({ bus, clock, orders: sink, instrument: inst, strategy: opts.strategy, params: opts.params, interval, ...(opts.id ? { id: opts.id } : {}), ...(expectedMarks ? { expectedMarks } : {}) });
     const runner = attached.runner;
     const sym = inst.symbol;
     const prices: number[] = [0, 0, 0, 0];
     const times: number[] = [0, 0, 0, 0];
     let nextId = 1;
     const stratMs = INTERVAL_MS[interval];
+    let checked: Interval | undefined; // the candle interval last found to fit the strategy's
     const step = (c: Candle): void => {
       if (c.symbol !== inst.symbol) return;
-      if (INTERVAL_MS[c.interval] > stratMs || stratMs % INTERVAL_MS[c.interval] !== 0) {
-        throw new UsageError(`cannot run a ${interval} strategy on ${c.interval} candles`, { hint: `use ${interval} candles or a shorter interval that divides it` });
+      if (c.interval !== checked) {
+        if (INTERVAL_MS[c.interval] > stratMs || stratMs % INTERVAL_MS[c.interval] !== 0) {
+          throw new UsageError(`cannot run a ${interval} strategy on ${c.interval} candles`, { hint: `use ${interval} candles or a shorter interval that divides it` });
+        }
+        checked = c.interval;
       }
       // candlePrints, step by step: a print that can change nothing but the reference price and
       // the book (no open order, nothing queued, no onTrade hook) is never built as a Trade.
@@ -319,7 +329,6 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     // wait for, so a synchronous source runs without the turns until a callback returns a promise;
     // after a candle in which order calls settled, the next candle still comes after a turn (as
     // for await gives it) so ticket callbacks run first.
-    const src = opts.candles;
     const it = Array.isArray(src) || Symbol.asyncIterator in src ? undefined : (src as Iterable<Candle>)[Symbol.iterator]();
     if (Array.isArray(src)) {
       const arr = src as readonly Candle[];

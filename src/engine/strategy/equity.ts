@@ -195,8 +195,10 @@ export class EquityRecorder {
     /** The strategy symbol's net position (flat or not decides `exposed`). */
     private readonly positionQty: () => Amount,
     private readonly flat: (base: Amount) => boolean = (b) => b === 0n,
+    /** Marks to make room for up front. */
+    capacity?: number,
   ) {
-    this.series = new EquitySeries(inst.priceScale);
+    this.series = new EquitySeries(inst.priceScale, capacity);
   }
 
   /** Reads balances and the position only when the engine's state moved since the last mark. */

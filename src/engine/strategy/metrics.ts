@@ -132,16 +132,15 @@ export function computeMetrics(input: MetricsInput): Metrics {
   const eq = series.equity;
   const times = series.time;
   const flags = series.exposed;
-  // One pass over the marks: returns, their sum, exposure and the max drawdown.
+  // One pass over the marks: returns, their sum, exposure, and the drawdown in floats.
   const rets = new Float64Array(Math.max(0, n - 1));
+  /** The peak each mark's drawdown is measured from. */
+  const peakOf = new Int32Array(n);
   let sum = 0;
   let exposed = 0;
-  // Max drawdown; its duration runs from its peak to the peak's recovery (or the end).
   let peak = 0;
   let peakNum = n > 0 ? eq[0]! : 0;
-  let peakExact: Amount | undefined;
-  let maxDd = 0;
-  let ddPeak = 0;
+  let maxDdFloat = 0;
   for (let i = 0; i < n; i++) {
     const e = eq[i]!;
     if (i > 0) {
@@ -156,16 +155,28 @@ export function computeMetrics(input: MetricsInput): Metrics {
     if (e > peakNum * (1 + 1e-12) || (e >= peakNum * (1 - 1e-12) && series.compare(i, peak) >= 0)) {
       peak = i;
       peakNum = e;
-      peakExact = undefined;
-      continue;
-    }
-    // Only a bar that may set a new maximum pays for the exact bigint figures.
-    if ((peakNum - e) / peakNum <= maxDd - 1e-9) continue;
-    peakExact ??= series.exact(peak);
-    const dd = amountToNumber(peakExact - series.exact(i)) / amountToNumber(peakExact);
-    if (dd > maxDd) {
-      maxDd = dd;
-      ddPeak = peak;
+    } else if (peakNum > 0 && (peakNum - e) / peakNum > maxDdFloat) maxDdFloat = (peakNum - e) / peakNum;
+    peakOf[i] = peak;
+  }
+  // The max drawdown measured on the exact marks: only the bars within rounding of the float
+  // maximum can hold it. Its duration runs from its peak to the peak's recovery (or the end).
+  let maxDd = 0;
+  let ddPeak = 0;
+  if (maxDdFloat > 0) {
+    let lastPeak = -1;
+    let peakExact = 0n;
+    for (let i = 0; i < n; i++) {
+      const p = peakOf[i]!;
+      if (p === i || !(eq[p]! > 0) || (eq[p]! - eq[i]!) / eq[p]! < maxDdFloat - 1e-9) continue;
+      if (p !== lastPeak) {
+        lastPeak = p;
+        peakExact = series.exact(p);
+      }
+      const dd = amountToNumber(peakExact - series.exact(i)) / amountToNumber(peakExact);
+      if (dd > maxDd) {
+        maxDd = dd;
+        ddPeak = p;
+      }
     }
   }
   const start = n > 0 ? amountToNumber(series.exact(0)) : 0;

@@ -82,6 +82,8 @@ type Op =
 
 const ID = /^[A-Za-z0-9-]{1,25}$/;
 const AMOUNT_ONE = 10 ** AMOUNT_SCALE;
+/** One 1e-8 step of a quote amount, in amount units. */
+const E8 = 10n ** BigInt(AMOUNT_SCALE - 8);
 const noop = (): void => {};
 
 const OBJECT_PROTO = Object.prototype;
@@ -438,8 +440,6 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   private readonly made = new Map<string, { update(c: Candle): unknown }>();
   /** made's values in creation order (fed every candle). */
   private readonly fed: Array<{ update(c: Candle): unknown }> = [];
-  /** Indicators asked for by a plain period and no key, by kind then period: no key string per call. */
-  private readonly byPeriod = new Map<string, Map<number, { update(c: Candle): unknown }>>();
   private readonly tick: number;
   private readonly step: number;
   private readonly pMul: number;
@@ -478,22 +478,36 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
     // The miss path is its own function: a closure here would allocate a context on every call.
     const made = <T extends { update(c: Candle): unknown }>(kind: string, period: number, key: string | undefined, Make: new (period: number) => T): T =>
       make(k(kind, period, key), () => new Make(period));
-    const byPeriod = <T extends { update(c: Candle): unknown }>(kind: string, period: number, key: string | undefined, Make: new (period: number) => T): T => {
+    // Indicators asked for by a plain period and no key, per kind: no key string per call (a
+    // strategy asks on every candle). Whole periods index an array, others a Map.
+    type Cache = { small: Array<{ update(c: Candle): unknown } | undefined>; other: Map<number, { update(c: Candle): unknown }> };
+    const cacheOf = (): Cache => ({ small: [], other: new Map() });
+    const byPeriod = <T extends { update(c: Candle): unknown }>(cache: Cache, kind: string, period: number, key: string | undefined, Make: new (period: number) => T): T => {
       if (key !== undefined || typeof period !== 'number' || !Number.isFinite(period)) return made(kind, period, key, Make);
-      let m = this.byPeriod.get(kind);
-      if (!m) this.byPeriod.set(kind, (m = new Map()));
-      let ind = m.get(period) as T | undefined;
-      if (!ind) m.set(period, (ind = made(kind, period, key, Make)));
+      const small = Number.isInteger(period) && period >= 0 && period < 4096;
+      let ind = (small ? cache.small[period] : cache.other.get(period)) as T | undefined;
+      if (!ind) {
+        ind = made(kind, period, key, Make);
+        if (small) {
+          while (cache.small.length <= period) cache.small.push(undefined);
+          cache.small[period] = ind;
+        } else cache.other.set(period, ind);
+      }
       return ind;
     };
+    const sma = cacheOf();
+    const ema = cacheOf();
+    const wma = cacheOf();
+    const rsi = cacheOf();
+    const atr = cacheOf();
     this.indicator = {
-      sma: (period, key) => byPeriod('sma', period, key, SMA),
-      ema: (period, key) => byPeriod('ema', period, key, EMA),
-      wma: (period, key) => byPeriod('wma', period, key, WMA),
-      rsi: (period = 14, key) => byPeriod('rsi', period, key, RSI),
+      sma: (period, key) => byPeriod(sma, 'sma', period, key, SMA),
+      ema: (period, key) => byPeriod(ema, 'ema', period, key, EMA),
+      wma: (period, key) => byPeriod(wma, 'wma', period, key, WMA),
+      rsi: (period = 14, key) => byPeriod(rsi, 'rsi', period, key, RSI),
       macd: (o = {}, key) => make(k('macd', o, key), () => new MACD(o)),
       bollinger: (o = {}, key) => make(k('bollinger', o, key), () => new Bollinger(o)),
-      atr: (period = 14, key) => byPeriod('atr', period, key, ATR),
+      atr: (period = 14, key) => byPeriod(atr, 'atr', period, key, ATR),
       stochastic: (o = {}, key) => make(k('stochastic', o, key), () => new Stochastic(o)),
       vwap: (o = {}, key) => make(k('vwap', o, key), () => new VWAP(o)),
       obv: (key) => make(k('obv', null, key), () => new OBV()),
@@ -593,7 +607,12 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   private quoteAmount(q: Decimal): Amount {
     if (typeof q === 'string') return parseAmount(q);
     if (!Number.isFinite(q) || q < 0) throw new UsageError(`quote quantity ${q} is not an amount`);
-    return parseAmount((Math.floor(q * 1e8) / 1e8).toFixed(8));
+    // Truncated to 8 decimals. Up to 10^7 the double k / 1e8 lies within 1e-9 of k × 1e-8, so
+    // toFixed(8) would print exactly k × 1e-8: the integer path gives the same amount without the
+    // string round trip.
+    const k = Math.floor(q * 1e8);
+    if (k <= 1e15) return BigInt(k) * E8;
+    return parseAmount((k / 1e8).toFixed(8));
   }
 
   private place(side: Side, p: OrderParams): OrderTicket {
