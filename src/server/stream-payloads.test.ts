@@ -274,7 +274,8 @@ describe('executionReport', () => {
       fc.record({ k: fc.constant('cancel' as const), pick: fc.nat() }),
     );
     fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), fc.integer({ min: 0, max: 10 }), (ops, seedAt) => {
+      // `listening`: whether someone listens at each event (cycled); unheard events build no report but move the mirror.
+      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), fc.integer({ min: 0, max: 10 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), (ops, seedAt, listening) => {
         const engine = new PaperEngine({ instruments: ins.all(), filters, initialBalances });
         const book = new LocalOrderBook('BTCUSDT');
         book.applySnapshot({
@@ -288,12 +289,18 @@ describe('executionReport', () => {
         let reports: ExecutionReports | undefined;
         let t = T0;
         let id = 1;
+        let n = 0;
         const feed = (events: readonly OrderEvent[]): void => {
           for (const ev of events) {
             applyEvent(oracle, ev);
-            const r = reports?.onEvent(ev);
+            const heard = listening[n++ % listening.length]!;
+            const r = reports?.onEvent(ev, heard);
             const orderId = ev.kind === 'accepted' ? ev.order.orderId : ev.kind === 'fill' ? ev.fill.orderId : 'orderId' in ev ? ev.orderId : undefined;
             if (!reports || orderId === undefined) continue;
+            if (!heard) {
+              expect(r).toBeUndefined();
+              continue;
+            }
             expect(r).toBeDefined();
             const o = oracle.orders.get(orderId)!;
             const v = JSON.parse(r!) as Record<string, unknown>;

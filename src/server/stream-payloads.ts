@@ -201,13 +201,16 @@ export class ExecutionReports {
     for (const o of seed) if (!isTerminal(o.status)) this.open.set(o.orderId, { ...o });
   }
 
-  /** The report an event causes; undefined for ledger entries and rejections (refused calls answer the caller). */
-  onEvent(ev: OrderEvent): string | undefined {
+  /**
+   * The report an event causes; undefined for ledger entries and rejections (refused calls answer the
+   * caller). With `encode` false the mirror follows the event but no report is built (nobody listens).
+   */
+  onEvent(ev: OrderEvent, encode = true): string | undefined {
     switch (ev.kind) {
       case 'accepted': {
         const o = { ...ev.order };
         if (!isTerminal(o.status)) this.open.set(o.orderId, o);
-        return executionReportJson(o, this.instrument(o.symbol), 'NEW', ev.time);
+        return encode ? executionReportJson(o, this.instrument(o.symbol), 'NEW', ev.time) : undefined;
       }
       case 'triggered': {
         const o = this.order(ev.orderId);
@@ -215,7 +218,7 @@ export class ExecutionReports {
         o.isWorking = true;
         o.workingTime = ev.time;
         o.updateTime = ev.time;
-        return executionReportJson(o, this.instrument(o.symbol), 'NEW', ev.time);
+        return encode ? executionReportJson(o, this.instrument(o.symbol), 'NEW', ev.time) : undefined;
       }
       case 'fill': {
         const f = ev.fill;
@@ -226,7 +229,7 @@ export class ExecutionReports {
         o.status = ev.status;
         o.updateTime = ev.time;
         if (isTerminal(o.status)) this.open.delete(o.orderId);
-        return executionReportJson(o, this.instrument(o.symbol), 'TRADE', ev.time, f);
+        return encode ? executionReportJson(o, this.instrument(o.symbol), 'TRADE', ev.time, f) : undefined;
       }
       case 'canceled':
       case 'expired': {
@@ -235,7 +238,7 @@ export class ExecutionReports {
         o.status = ev.kind === 'canceled' ? 'CANCELED' : 'EXPIRED';
         o.updateTime = ev.time;
         this.open.delete(o.orderId);
-        return executionReportJson(o, this.instrument(o.symbol), ev.kind === 'canceled' ? 'CANCELED' : 'EXPIRED', ev.time);
+        return encode ? executionReportJson(o, this.instrument(o.symbol), ev.kind === 'canceled' ? 'CANCELED' : 'EXPIRED', ev.time) : undefined;
       }
       default:
         return undefined;

@@ -825,9 +825,10 @@ export function attachStreams(server: Server, ctx: DaemonContext, opts: StreamSe
   let positionsDue: number | undefined;
 
   const onOrderEvent = (ev: Topics['order.event']): void => {
-    // The mirror follows every event, listened to or not, so a later subscriber sees exact states.
-    const report = reports.onEvent(ev);
-    if (report !== undefined && wanted(privates.orders)) publish(privates.orders, report);
+    // The mirror follows every event, listened to or not, so a later subscriber sees exact states;
+    // a report is only built when someone listens.
+    const report = reports.onEvent(ev, wanted(privates.orders));
+    if (report !== undefined) publish(privates.orders, report);
     if (ev.kind !== 'fill') return;
     if (wanted(privates.fills)) publish(privates.fills, fillEventJson(ev.fill, node.instruments.get(ev.fill.symbol)));
     if (wanted(privates.positions)) {
