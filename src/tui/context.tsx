@@ -11,13 +11,19 @@ export interface TuiContextOptions {
   fps?: number;
   /** Share of wall time the renders may take (FrameScheduler budget). */
   budget?: number;
+  /** Share of one core the whole process may use; frames are spaced to stay within it (FrameScheduler cpuBudget). */
+  cpuBudget?: number;
   wallNow?: () => number;
 }
 
 /** The context a TUI runs in: the source plus one frame timer and one event log for all panels. */
 export function createTuiContext(source: TuiSource, opts: TuiContextOptions = {}): TuiContextValue & { dispose(): void } {
   const wallNow = opts.wallNow ?? Date.now;
-  const frames = new FrameScheduler({ fps: opts.fps ?? 30, ...(opts.budget === undefined ? {} : { budget: opts.budget }) });
+  const frames = new FrameScheduler({
+    fps: opts.fps ?? 30,
+    ...(opts.budget === undefined ? {} : { budget: opts.budget }),
+    ...(opts.cpuBudget === undefined ? {} : { cpuBudget: opts.cpuBudget }),
+  });
   const log = new EventLog(source, wallNow);
   return {
     source,

@@ -89,4 +89,63 @@ describe('FrameScheduler', () => {
     frames.reportRender(1000); // never slower than minFps (2 a second)
     expect(frames.interval).toBeLessThanOrEqual(500);
   });
+
+  it('keeps the process within its CPU budget by spacing frames, and speeds up again when frames get cheap', () => {
+    // Virtual time and CPU: the engine takes 3 % of a core, a frame `frameCpu` ms; frames wanted all the time.
+    let t = 0;
+    let frameCpu = 20;
+    let cpu = 0;
+    let pending: { at: number; fn: () => void } | undefined;
+    frames = new FrameScheduler({
+      fps: 30,
+      cpuBudget: 0.12,
+      now: () => t,
+      cpuNow: () => cpu,
+      setTimer: (fn, ms) => ((pending = { at: t + ms, fn }), {}),
+      clearTimer: () => (pending = undefined),
+    });
+    const cb = () => (cpu += frameCpu);
+    /** Runs `ms` of virtual time; returns the CPU share and frames per second over it. */
+    const run = (ms: number): { share: number; fps: number } => {
+      const [c0, f0, end] = [cpu, frames!.frames, t + ms];
+      for (; t < end; t += 1) {
+        cpu += 0.03;
+        if (pending && pending.at <= t) {
+          const p = pending;
+          pending = undefined;
+          p.fn();
+        }
+        frames!.request(cb);
+      }
+      return { share: (cpu - c0) / ms, fps: ((frames!.frames - f0) * 1000) / ms };
+    };
+    // Unchecked, 30 frames of 20 ms would be 63 % of a core: the spacing settles where the share fits.
+    run(20_000);
+    const heavy = run(20_000);
+    // The budget is checked once a second, so a second may overshoot a little before the correction.
+    expect(heavy.share).toBeLessThanOrEqual(0.125);
+    expect(heavy.share).toBeGreaterThan(0.08);
+    expect(heavy.fps).toBeGreaterThan(2.5);
+    expect(heavy.fps).toBeLessThan(4.9); // (0.12 - 0.03) / 20 ms = 4.5
+    // Cheaper frames (2 ms): more of them fit, up to the 30 fps cap.
+    frameCpu = 2;
+    run(20_000);
+    const light = run(20_000);
+    expect(light.share).toBeLessThanOrEqual(0.125);
+    expect(light.fps).toBeGreaterThan(25);
+    // An engine alone over the budget leaves the frames at minFps (2 a second), not at zero.
+    frameCpu = 20;
+    const busy = (): void => void (cpu += 0.2);
+    for (let i = 0; i < 30_000; i++) {
+      busy();
+      t++;
+      if (pending && pending.at <= t) {
+        const p = pending;
+        pending = undefined;
+        p.fn();
+      }
+      frames.request(cb);
+    }
+    expect(frames.interval).toBe(500);
+  });
 });

@@ -4,8 +4,11 @@
  * panel that asks to be woken later (a price flash fading) shares the same timer.
  *
  * Ink composes the whole screen on every render, so a frame costs the same whatever changed. With
- * a `budget`, frames are spaced so that rendering (as reported by reportRender) takes at most that
- * share of the time: 30 fps where rendering is cheap, fewer on a slow or busy machine.
+ * a `cpuBudget`, frames are spaced so that the whole process (engine and rendering) uses at most
+ * that share of one core: 30 fps where rendering is cheap, fewer on a slow machine or a busy market.
+ * (`budget` does the same from the render times Ink reports, which are wall time and leave out
+ * React's own work and the garbage collector: on a loaded machine it throttles too much, on an idle
+ * one too little.)
  */
 export interface FrameSchedulerOptions {
   /** Frames per second at most (default 30). */
@@ -16,10 +19,16 @@ export interface FrameSchedulerOptions {
   budget?: number;
   /** Frames per second at least, whatever the budget (default 2). */
   minFps?: number;
+  /** Largest share of one core the process may use, 0..1, measured with `cpuNow` (default: no limit). */
+  cpuBudget?: number;
+  /** CPU time the process has used so far, ms (default process.cpuUsage, user + system). */
+  cpuNow?: () => number;
   /** The timer (default setTimeout); tests drive a virtual one. */
   setTimer?: (fn: () => void, ms: number) => { unref?(): unknown };
   clearTimer?: (t: { unref?(): unknown }) => void;
 }
+
+const CPU_WINDOW_MS = 1000;
 
 export class FrameScheduler {
   private readonly minInterval: number;
@@ -36,6 +45,11 @@ export class FrameScheduler {
   private lastFlush = -Infinity;
   private disposed = false;
   private flushCount = 0;
+  private readonly cpuBudget: number | undefined;
+  private readonly cpuNow: () => number;
+  /** Frame spacing the CPU budget asks for; adjusted once per CPU_WINDOW_MS of frames. */
+  private cpuInterval: number;
+  private cpuWindow: { wall: number; cpu: number } | undefined;
 
   constructor(opts: FrameSchedulerOptions = {}) {
     this.minInterval = 1000 / (opts.fps ?? 30);
@@ -44,6 +58,14 @@ export class FrameScheduler {
     this.now = opts.now ?? (() => performance.now());
     this.setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = opts.clearTimer ?? ((t) => clearTimeout(t as ReturnType<typeof setTimeout>));
+    this.cpuBudget = opts.cpuBudget;
+    this.cpuNow =
+      opts.cpuNow ??
+      (() => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      });
+    this.cpuInterval = this.minInterval;
   }
 
   /** Frames run so far (each runs every callback that was due). */
@@ -53,8 +75,8 @@ export class FrameScheduler {
 
   /** The time between frames now: 1/fps, or longer while renders are slow (see `budget`). */
   get interval(): number {
-    if (this.budget === undefined || this.renderMs === 0) return this.minInterval;
-    return Math.min(this.maxInterval, Math.max(this.minInterval, this.renderMs / this.budget));
+    if (this.budget === undefined || this.renderMs === 0) return this.cpuInterval;
+    return Math.min(this.maxInterval, Math.max(this.cpuInterval, this.renderMs / this.budget));
   }
 
   /** How long the last render took (ms): feeds the budget (a moving average). */
@@ -81,6 +103,7 @@ export class FrameScheduler {
     this.timerAt = Infinity;
     const now = this.now();
     this.lastFlush = now;
+    this.governCpu(now);
     const run: Array<() => void> = [];
     for (const [cb, at] of this.due) {
       if (at <= now + 1) {
@@ -98,6 +121,27 @@ export class FrameScheduler {
     this.due.clear();
     if (this.timer) this.clearTimer(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * Once a second (while frames run), compares the process's CPU share with the budget and
+   * stretches the frame spacing by the overshoot (at most 2× a step), or shortens it when well
+   * under (at most ½ a step). Frames are most of what the TUI can give up; the engine's own share
+   * stays, and if it alone is over the budget the frames go down to minFps.
+   */
+  private governCpu(now: number): void {
+    if (this.cpuBudget === undefined) return;
+    const cpu = this.cpuNow();
+    if (this.cpuWindow === undefined) {
+      this.cpuWindow = { wall: now, cpu };
+      return;
+    }
+    const wall = now - this.cpuWindow.wall;
+    if (wall < CPU_WINDOW_MS) return;
+    const over = (cpu - this.cpuWindow.cpu) / wall / this.cpuBudget;
+    this.cpuWindow = { wall: now, cpu };
+    if (over > 1) this.cpuInterval = Math.min(this.maxInterval, this.cpuInterval * Math.min(2, over));
+    else if (over < 0.8) this.cpuInterval = Math.max(this.minInterval, this.cpuInterval * Math.max(0.5, over / 0.9));
   }
 
   private arm(): void {
