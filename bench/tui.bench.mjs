@@ -258,6 +258,7 @@ async function inTerminal({ label, argv, env, subscribedTo, binance, market, scr
   const cmd = ['exec', 'env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', '-u', 'NO_COLOR', ...envArgs, process.execPath, ...argv.map(String)].map(quote).join(' ');
   tmux('new-session', '-d', '-s', 'b', '-x', String(COLS), '-y', String(ROWS), '-c', ROOT, cmd);
   const capture = () => tmux('capture-pane', '-p', '-t', 'b');
+  const socketPath = tmux('display-message', '-p', '-t', 'b', '#{socket_path}').trim();
   try {
     const pid = Number(tmux('display-message', '-p', '-t', 'b', '#{pane_pid}').trim());
     const deadline = Date.now() + 60_000;
@@ -302,6 +303,7 @@ async function inTerminal({ label, argv, env, subscribedTo, binance, market, scr
       // gone already
     }
     rmSync(work, { recursive: true, force: true });
+    rmSync(socketPath, { force: true });
   }
 }
 

@@ -21,7 +21,10 @@ command -v tmux >/dev/null || { echo "capture-tui: tmux is not installed (apt-ge
 data=$(mktemp -d)
 socket="qtrade-capture-$$"
 cleanup() {
+  local path
+  path=$(tmux -L "$socket" display-message -p '#{socket_path}' 2>/dev/null || true)
   tmux -L "$socket" kill-server 2>/dev/null || true
+  if [ -n "$path" ]; then rm -f "$path"; fi
   rm -rf "$data"
 }
 trap cleanup EXIT

@@ -66,6 +66,8 @@ export function startTmux(opts: TmuxOptions): TmuxSession {
   tmux('new-session', '-d', '-s', name, '-x', String(opts.columns), '-y', String(opts.rows), '-c', opts.cwd ?? process.cwd(), shell);
   let killed = false;
   const display = (format: string): string => tmux('display-message', '-p', '-t', name, format).trim();
+  // kill-server leaves the socket file behind.
+  const socketPath = display('#{socket_path}');
 
   const session: TmuxSession = {
     name,
@@ -134,6 +136,7 @@ export function startTmux(opts: TmuxOptions): TmuxSession {
         // the server is gone already
       }
       rmSync(work, { recursive: true, force: true });
+      rmSync(socketPath, { force: true });
     },
   };
   return session;
