@@ -261,10 +261,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const bookOptions = { slippageTicks: opts.slippageTicks ?? 0, ...(opts.book ?? {}) };
   let source: BacktestSource;
   let depth = false;
+  /** Closed candles of the symbol: counted by step for candle data, off the bus for trades. */
   let candles = 0;
-  bus.subscribe('candle.closed', (c) => {
-    if (c.symbol === inst.symbol) candles++;
-  });
 
   let attached: AttachedStrategy;
   if (opts.candles) {
@@ -282,6 +280,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     let nextId = 1;
     const stratMs = INTERVAL_MS[interval];
     let checked: Interval | undefined; // the candle interval last found to fit the strategy's
+    let bookSeq = -1; // engine.state.seq when the engine last had onBook(book)
     const step = (c: Candle): void => {
       if (c.symbol !== inst.symbol) return;
       if (c.interval !== checked) {
@@ -297,7 +296,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       if (n > 0 && runner.tradesIdle && engine.onIdlePrints(sym, prices, times, n, qty)) {
         // Nothing can happen inside this candle: only the reference price, the book and the clock move.
         for (let i = 0; i < n; i++) book.set(prices[i]!);
-        engine.onBook(book);
+        // The engine holds this book object and reads its price when an order comes. onBook also
+        // forgets the liquidity fills took from it: needed only when the engine's state moved since.
+        if (engine.state.seq !== bookSeq) {
+          engine.onBook(book);
+          bookSeq = engine.state.seq;
+        }
         runner.skippedTrades(n);
         nextId += n;
         clock.advance(times[n - 1]!);
@@ -317,11 +321,13 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
         }
         book.set(price);
         engine.onBook(book);
+        bookSeq = engine.state.seq;
         if (runner.tradesIdle) runner.skippedTrades(1);
         else bus.publish('trade', t ?? { symbol: c.symbol, id, price, qty, firstId: id, lastId: id, time, buyerMaker: price < prev });
         prev = price;
       }
       clock.advance(c.closeTime);
+      candles++;
       bus.publish('candle.closed', c.closed ? c : { ...c, closed: true });
     };
     // An async strategy needs a turn per candle, so its rejection pauses the runner before the
@@ -360,6 +366,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       ({ channels, depth } = await recordingChannels(path));
     } else source = 'trades';
     const venue = path !== undefined ? new ReplayVenue({ path, instruments, speed: 'max' }) : new TradeStreamVenue(opts.trades!);
+    bus.subscribe('candle.closed', (c) => {
+      if (c.symbol === inst.symbol) candles++;
+    });
     const kernel = createKernel({ clock, venue, instruments, bus });
     // The engine sees each trade before anything subscribed after it, as the kernel's own order feed does.
     bus.subscribe('trade', (t) => {

@@ -1,4 +1,4 @@
-import { CandleReader, IndicatorBase, badInput, checkPeriod, type PriceInput } from './input.js';
+import { CandleReader, badInput, checkPeriod, type Indicator, type PriceInput } from './input.js';
 import { CompensatedSum, RingWindow } from './window.js';
 
 /**
@@ -8,14 +8,17 @@ import { CompensatedSum, RingWindow } from './window.js';
  * (each add and each subtract carries its rounding error into `comp`), so the average does not
  * drift over millions of updates and no update ever rescans the window.
  */
-export class SMA extends IndicatorBase<PriceInput, number> {
+export class SMA implements Indicator<PriceInput, number> {
   readonly period: number;
   private readonly win: RingWindow;
   private readonly sum = new CompensatedSum();
   private readonly reader = new CandleReader();
+  // The average in a number field and a flag, as EMA keeps it: a field that may hold undefined
+  // would box every new average (one heap number per update, per indicator, per candle).
+  private avg = 0;
+  private ready = false;
 
   constructor(period: number) {
-    super();
     this.period = checkPeriod('SMA period', period);
     this.win = new RingWindow(period);
   }
@@ -28,12 +31,22 @@ export class SMA extends IndicatorBase<PriceInput, number> {
     this.sum.add(x);
     if (full) this.sum.add(-o);
     if (!this.win.full) return undefined;
-    return (this.cur = this.sum.value / this.period);
+    this.ready = true;
+    return (this.avg = this.sum.value / this.period);
+  }
+
+  get value(): number | undefined {
+    return this.ready ? this.avg : undefined;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
   }
 
   reset(): void {
     this.win.reset();
     this.sum.reset();
-    this.cur = undefined;
+    this.avg = 0;
+    this.ready = false;
   }
 }
