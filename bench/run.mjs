@@ -12,10 +12,11 @@ if (!existsSync(path.join(here, '..', 'dist', 'src'))) {
   process.exit(1);
 }
 const only = process.argv.slice(2);
-const files = readdirSync(here)
-  .filter((f) => f.endsWith('.bench.mjs'))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
-  .sort();
+const all = readdirSync(here).filter((f) => f.endsWith('.bench.mjs'));
+// An argument that names a bench exactly ("orders") runs that one only, not every name containing it
+// (daemon-orders); any other argument selects by substring.
+const picks = (f, o) => (all.includes(`${o}.bench.mjs`) ? f === `${o}.bench.mjs` : f.includes(o));
+const files = all.filter((f) => only.length === 0 || only.some((o) => picks(f, o))).sort();
 let failed = 0;
 for (const f of files) {
   console.log(`\n## ${f}\n`);
