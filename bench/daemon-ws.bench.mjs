@@ -310,6 +310,7 @@ function percentile(hist, count, q) {
 }
 
 const ms = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const ratio = (x) => `${x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(2)}×`;
 
 async function runCase({ key, name }) {
   const execArgv = process.env.BENCH_SERVER_ARGS ? process.env.BENCH_SERVER_ARGS.split(' ').filter(Boolean) : [];
@@ -437,7 +438,7 @@ async function main() {
     `${(r.busy * 100).toFixed(0)} %`,
     `${(r.serverCpu * 100).toFixed(0)} % (${(r.serverKernel * 100).toFixed(0)} % sys)`,
     `${(r.clientCpu * 100).toFixed(0)} %`,
-    `${(r.p99 / peer.p99).toPrecision(2)}×`,
+    r === peer ? '1×' : `${ratio(peer.p99 / r.p99)} lower`,
   ]);
   const head = ['case', 'p50', 'p99', 'p99.9', 'max', 'rate reached', 'delivered', 'drops', 'server loop busy', 'server CPU', 'clients CPU', 'p99 vs peer'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
