@@ -176,10 +176,10 @@ export interface FilterContext {
 export interface FilterInput {
   side: Side;
   type: OrderType;
-  qty: number | undefined;
-  quoteOrderQty: Amount | undefined;
-  price: number | undefined;
-  stopPrice: number | undefined;
+  qty?: number | undefined;
+  quoteOrderQty?: Amount | undefined;
+  price?: number | undefined;
+  stopPrice?: number | undefined;
 }
 
 function onGrid(v: number, step: number): boolean {

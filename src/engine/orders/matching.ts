@@ -70,9 +70,9 @@ export function walkBook(book: BookView | undefined, side: Side, consumed: Consu
   const used = side === 'BUY' ? consumed.ask : consumed.bid;
   let remaining = lim.qty ?? Number.MAX_SAFE_INTEGER;
   let cap = lim.quoteCap;
-  // levels() builds an object per level: most walks stop at the first level or two (a limit that
-  // does not cross, a market order smaller than the top level), so ask for a few and widen as needed.
-  let n = 4;
+  // levels() builds an object per level: most walks stop at the first (a limit that does not
+  // cross, a market order smaller than the top level), so ask for one and widen as needed.
+  let n = 1;
   let i = 0;
   let levels = book.levels(bookSide, n);
   while (remaining > 0) {

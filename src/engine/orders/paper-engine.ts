@@ -109,6 +109,15 @@ export class PaperEngine {
   private readonly refs = new Map<string, ReferencePrice>();
   /** Volume ahead of each resting order at its price (queue model). */
   private readonly queueAhead = new Map<number, number>();
+  /** What checkFilters reads besides the request, reused by every placement (it keeps nothing of it). */
+  private readonly filterCtx = {
+    openOrders: 0,
+    openAlgoOrders: 0,
+    ref: undefined as ReferencePrice | undefined,
+    refPrice(mins: number) {
+      return this.ref?.get(mins);
+    },
+  };
   private out: OrderEvent[] = [];
   private fillsOut: Fill[] = [];
 
@@ -352,16 +361,12 @@ export class PaperEngine {
     if (req.quoteOrderQty !== undefined && !f.quoteOrderQtyMarketAllowed) return Rejections.quoteOrderQtyNotSupported();
     const so = this.state.open.get(symbol);
     const ref = this.refs.get(symbol);
-    const failed = checkFilters(
-      f,
-      info.inst,
-      { side: req.side, type: req.type, qty: req.qty, quoteOrderQty: req.quoteOrderQty, price: req.price, stopPrice: req.stopPrice },
-      {
-        openOrders: so ? so.bids.length + so.asks.length + so.stops.length : 0,
-        openAlgoOrders: so ? so.algo : 0,
-        refPrice: (mins) => ref?.get(mins),
-      },
-    );
+    const ctx = this.filterCtx;
+    ctx.openOrders = so ? so.bids.length + so.asks.length + so.stops.length : 0;
+    ctx.openAlgoOrders = so ? so.algo : 0;
+    ctx.ref = ref;
+    const failed = checkFilters(f, info.inst, req, ctx);
+    ctx.ref = undefined;
     if (failed) return failed;
     if (isStopType(req.type) && ref?.last !== undefined && this.stopTriggeredAt(req.type, req.side, req.stopPrice!, ref.last)) {
       return Rejections.wouldTrigger();

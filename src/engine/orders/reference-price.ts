@@ -25,6 +25,9 @@ export class ReferencePrice {
   private count = 0;
   last: number | undefined;
   lastTime = 0;
+  /** Bumped by every print: get() answers from its cache while it has not moved. */
+  private version = 0;
+  private cache: { mins: number; version: number; last: number; value: RefPrice } | undefined;
 
   onTrade(t: Trade): void {
     this.onPrint(t.price, t.qty, t.time);
@@ -32,6 +35,7 @@ export class ReferencePrice {
 
   /** onTrade without a Trade object (candle backtests feed prints they never build). */
   onPrint(price: number, qty: number, time: number): void {
+    this.version++;
     this.last = price;
     if (time > this.lastTime) this.lastTime = time;
     const b = this.bucketAt(time);
@@ -45,6 +49,7 @@ export class ReferencePrice {
    * times `qty`: the same exact totals as one by one.
    */
   onPrints(prices: readonly number[], times: readonly number[], n: number, qty: number): void {
+    this.version++;
     let i = 0;
     while (i < n) {
       const minute = Math.floor(times[i]! / MINUTE);
@@ -82,9 +87,26 @@ export class ReferencePrice {
     return b;
   }
 
-  /** The reference over `mins` minutes (0: the last price), as num/den in price raws. */
+  /**
+   * The reference over `mins` minutes (0: the last price), as num/den in price raws. Several orders
+   * between two prints ask for the same one, so it is kept until the next print: the object is
+   * shared, callers must not change it.
+   */
   get(mins: number): RefPrice | undefined {
     if (this.last === undefined) return undefined;
+    const c = this.cache;
+    if (c && c.mins === mins && c.version === this.version && c.last === this.last) return c.value;
+    const value = this.compute(mins, this.last);
+    if (c) {
+      c.mins = mins;
+      c.version = this.version;
+      c.last = this.last;
+      c.value = value;
+    } else this.cache = { mins, version: this.version, last: this.last, value };
+    return value;
+  }
+
+  private compute(mins: number, last: number): RefPrice {
     if (mins > 0) {
       const from = Math.floor(this.lastTime / MINUTE) - mins + 1;
       let num = 0n;
@@ -97,6 +119,6 @@ export class ReferencePrice {
       }
       if (den > 0n) return { num, den };
     }
-    return { num: BigInt(this.last), den: 1n };
+    return { num: BigInt(last), den: 1n };
   }
 }

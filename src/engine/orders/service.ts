@@ -203,25 +203,37 @@ export class OrderService {
   submit(req: OrderRequest, now: number): Promise<ServiceSubmitResult> {
     const gate = this.gate();
     if (gate) return gate.then(() => this.submit(req, now));
-    return this.call(
-      (): ServiceSubmitResult => {
-        const known = req.clientOrderId !== undefined && this.engine.state.byClientId.has(req.clientOrderId);
-        const veto = known ? undefined : this.veto(req, now);
-        if (veto) return { ok: false, rejection: { code: veto.code, msg: veto.msg }, rule: veto.rule, duplicate: false, fills: [], events: [] };
-        return this.engine.submit(req, now);
-      },
-      (r) => r.events,
-      (r) => (r.rule !== undefined ? this.vetoNotice(req, r.rejection!, r.rule, now) : undefined),
-    );
+    // The hot calls (submit, cancel, onTrade) run without call()'s closures: a few objects less per order.
+    const seq = this.engine.state.seq;
+    let r: ServiceSubmitResult;
+    try {
+      r = this.submitNow(req, now);
+    } catch (err) {
+      return this.threw(err, seq);
+    }
+    this.counters.calls++;
+    return this.enqueue(r.events, r, r.rule !== undefined ? this.vetoNotice(req, r.rejection!, r.rule, now) : undefined);
+  }
+
+  private submitNow(req: OrderRequest, now: number): ServiceSubmitResult {
+    const known = req.clientOrderId !== undefined && this.engine.state.byClientId.has(req.clientOrderId);
+    const veto = known ? undefined : this.veto(req, now);
+    if (veto) return { ok: false, rejection: { code: veto.code, msg: veto.msg }, rule: veto.rule, duplicate: false, fills: [], events: [] };
+    return this.engine.submit(req, now);
   }
 
   cancel(symbol: string, ref: OrderRef, now: number): Promise<CancelResult> {
     const gate = this.gate();
     if (gate) return gate.then(() => this.cancel(symbol, ref, now));
-    return this.call(
-      () => this.engine.cancel(symbol, ref, now),
-      (r) => r.events,
-    );
+    const seq = this.engine.state.seq;
+    let r: CancelResult;
+    try {
+      r = this.engine.cancel(symbol, ref, now);
+    } catch (err) {
+      return this.threw(err, seq);
+    }
+    this.counters.calls++;
+    return this.enqueue(r.events, r, undefined);
   }
 
   cancelAll(symbol: string | undefined, now: number): Promise<{ orders: Order[]; events: OrderEvent[] }> {
@@ -288,8 +300,7 @@ export class OrderService {
     try {
       events = this.engine.onTrade(t);
     } catch (err) {
-      if (this.engine.state.seq !== seq) this.recoverLater();
-      return Promise.reject(err);
+      return this.threw(err, seq);
     }
     if (events.length === 0) return Promise.resolve(events);
     this.counters.calls++;
@@ -454,12 +465,16 @@ export class OrderService {
     try {
       result = exec();
     } catch (err) {
-      // An engine that threw after applying events is ahead of what will be logged.
-      if (this.engine.state.seq !== seq) this.recoverLater();
-      return Promise.reject(err);
+      return this.threw(err, seq);
     }
     this.counters.calls++;
     return this.enqueue(eventsOf(result), result, extra?.(result));
+  }
+
+  /** The engine threw: one that applied events first is ahead of what will be logged, so rebuild. */
+  private threw(err: unknown, seq: number): Promise<never> {
+    if (this.engine.state.seq !== seq) this.recoverLater();
+    return Promise.reject(err);
   }
 
   private enqueue<T>(events: OrderEvent[], result: T, extra: (() => void) | undefined): Promise<T> {
