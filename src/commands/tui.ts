@@ -20,6 +20,9 @@ import { PAPER_ACCOUNT } from './trading-context.js';
  */
 async function runTui(opts: RunTuiOptions): Promise<void> {
   process.env.NODE_ENV ??= 'production';
+  // Ink reads CI / CONTINUOUS_INTEGRATION when it loads and then draws only the last frame, at exit. The
+  // dashboard only opens on a terminal (assertTerminal), so it is interactive whatever the environment says.
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
   const { runTui: run } = await import('../tui/run.js');
   await run(opts);
 }
