@@ -66,7 +66,8 @@ export interface Store {
   /**
    * appendEvents for a batch given as columns, same rules. Optional: a store without it gets
    * appendEvents(stream, eventRecords(cols)). The store may take the columns' buffers (move them to
-   * another thread); the caller must not use them afterwards.
+   * another thread): they must be the batch's own ArrayBuffers (not views into a shared pool such as
+   * Node's small-Buffer pool), and the caller must not use them afterwards.
    */
   appendEventColumns?(stream: string, cols: EventColumns): Promise<void>;
   /** Events with seq ≥ fromSeq (default 1), oldest first, at most `limit` (default all). Page by seq. */
