@@ -124,7 +124,8 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
   };
 
   try {
-    const store = await openStore(cfg.storeUrl);
+    // Orders are acknowledged after their commit: checkpoints must not land inside one.
+    const store = await openStore(cfg.storeUrl, { sqlite: { checkpoints: 'background' } });
     closers.push(() => store.close());
     const lock = await takeDaemonLock(cfg.dataDir, cfg.account);
     let lockHeld = true;

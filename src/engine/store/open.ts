@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StoreError, UsageError } from '../errors.js';
 import { DEFAULT_PG_SCHEMA, PostgresStore, maskUrl } from './postgres.js';
-import { SqliteStore } from './sqlite.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './types.js';
 
 const URL_HINT = 'use sqlite:/path/to/file.db, sqlite::memory: or postgres://user:password@host:5432/db[?schema=name]';
@@ -44,9 +44,9 @@ export function parseStoreUrl(url: string): StoreLocation {
 /**
  * Opens and migrates the store a URL names: `sqlite:/path/file.db` (creating the parent
  * directory), `sqlite::memory:`, or `postgres://…` / `postgresql://…` with an optional
- * `?schema=name`. Errors never carry the URL's password.
+ * `?schema=name`. Errors never carry the URL's password. `opts.sqlite` applies to a SQLite store only.
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, opts: { sqlite?: SqliteStoreOptions } = {}): Promise<Store> {
   const loc = parseStoreUrl(url);
   let store: Store;
   if (loc.kind === 'sqlite') {
@@ -60,7 +60,7 @@ export async function openStore(url: string): Promise<Store> {
         });
       }
     }
-    store = new SqliteStore(loc.file);
+    store = new SqliteStore(loc.file, opts.sqlite);
   } else {
     store = new PostgresStore({ connectionString: loc.connectionString, schema: loc.schema });
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,5 +92,41 @@ describe('SqliteStore with the writer thread', () => {
     const again = await open(s.file);
     expect(await again.lastSeq('st')).toBe(200);
     await expect(s.appendEvents('st', [rec(201)])).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+});
+
+describe('SqliteStore with background checkpoints', () => {
+  const dbBytes = (file: string): number => statSync(file).size;
+
+  async function filled(checkpoints: 'inline' | 'background'): Promise<SqliteStore> {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'qtrade-ckpt-'));
+    dirs.push(d);
+    const s = new SqliteStore(path.join(d, 'q.db'), { checkpoints });
+    stores.push(s);
+    await s.migrate();
+    // ~200 KB in 100 commits (~400 WAL pages): below the 1,000 at which a commit checkpoints inline.
+    for (let i = 0; i < 100; i++) await s.appendEvents('st', [rec(2 * i + 1, 'x'.repeat(1000)), rec(2 * i + 2, 'y'.repeat(1000))]);
+    return s;
+  }
+
+  it('copies committed pages into the database file without a commit doing it', async () => {
+    const s = await filled('background');
+    const deadline = Date.now() + 10_000;
+    while (dbBytes(s.file) < 200_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(dbBytes(s.file)).toBeGreaterThan(200_000);
+    expect(await s.lastSeq('st')).toBe(200);
+    // Commits go on while the thread checkpoints, and close() ends it.
+    await s.appendEvents('st', [rec(201)]);
+    await s.close();
+    const again = new SqliteStore(s.file);
+    await again.migrate();
+    expect((await again.readEvents('st', 199)).map((r) => r.seq)).toEqual([199, 200, 201]);
+    await again.close();
+  });
+
+  it('leaves the pages in the WAL until the 1,000-page checkpoint when checkpoints are inline (the control)', async () => {
+    const s = await filled('inline');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(dbBytes(s.file)).toBeLessThan(50_000);
   });
 });
