@@ -27,13 +27,6 @@ const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const T0 = Date.parse('2024-08-08T12:00:00Z');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const immediate = () => new Promise((r) => setImmediate(r));
-/**
- * BENCH_CLIENT=spin: the client never sleeps while it measures (it waits for due times and answers
- * by polling, a turn of its event loop after another), so the round trip does not include this
- * process's own wake-up, which on this VM alone costs a 1-byte TCP echo 3 ms at p99 (see `floor`).
- */
-const SPIN = process.env.BENCH_CLIENT === 'spin';
 
 /** A market-data venue with one synced BTCUSDT book around 60000 and a trade print every 50 ms of event time. */
 class LocalVenue {
@@ -217,19 +210,11 @@ async function run(label, mode) {
       fromDue.push(r.fromDue);
       return r;
     };
-    let spinning = SPIN;
-    const spin = () => {
-      if (spinning) setImmediate(spin);
-    };
-    spin();
     const start = performance.now();
     for (let i = 0; i < total; i++) {
       const due = start + (i * 1000) / RATE;
-      if (SPIN) while (performance.now() < due) await immediate();
-      else {
-        const wait = due - performance.now();
-        if (wait > 1) await sleep(wait);
-      }
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
       if (i % 2 === 1) {
         // Cancel the oldest order; if its POST has not been answered yet, right after it is.
         const p = placed.shift();
@@ -250,7 +235,6 @@ async function run(label, mode) {
       }
     }
     await Promise.all(pending);
-    spinning = false;
     const elapsed = (performance.now() - start) / 1000;
     child.send('cpu');
     const { cpu } = await next('cpu');
