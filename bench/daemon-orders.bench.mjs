@@ -20,6 +20,7 @@ import { createHmac } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -132,6 +133,115 @@ function peerProcess() {
   server.listen(0, '127.0.0.1', () => process.send({ url: `http://127.0.0.1:${server.address().port}` }));
 }
 
+/** The echo floor's server: every byte straight back. */
+function echoProcess() {
+  const server = net.createServer((c) => {
+    c.setNoDelay(true);
+    c.on('data', (d) => c.write(d));
+  });
+  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+  process.on('message', (m) => m === 'stop' && process.exit(0));
+}
+
+/**
+ * The machine's floor for any round trip: one byte over a loopback TCP connection to a process that
+ * writes it straight back, on the same open-loop schedule and timer as the HTTP cases. What is left
+ * at the tail is the two processes waking up (this VM delays some wake-ups by 1-5 ms).
+ */
+async function echoFloor() {
+  const child = fork(new URL(import.meta.url), ['echo']);
+  const { port } = await new Promise((resolve) => child.once('message', resolve));
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const sent = [];
+  const lat = [];
+  socket.on('data', (d) => {
+    const end = performance.now();
+    for (let i = 0; i < d.length; i++) lat.push(end - sent[lat.length]);
+  });
+  const total = RATE * SECONDS;
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / RATE - performance.now();
+    if (wait > 1) await sleep(wait);
+    sent.push(performance.now());
+    socket.write('x');
+  }
+  while (lat.length < total) await sleep(5);
+  socket.destroy();
+  child.send('stop');
+  lat.sort((a, b) => a - b);
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), p999: percentile(lat, 99.9) };
+}
+
+/**
+ * The client: HTTP/1.1 keep-alive connections on raw sockets, one request at a time each, opened as
+ * needed. A request is its bytes; an answer is its status, body and the moment its last byte was read.
+ * Lean on purpose (node:http's client costs ~0.1 ms of this process's CPU per request and adds its own
+ * garbage collection pauses to every case's tail); it reads Content-Length bodies, which all these
+ * servers send.
+ */
+class ClientPool {
+  idle = [];
+  all = [];
+  constructor(port) {
+    this.port = port;
+  }
+
+  send(bytes) {
+    return new Promise((resolve, reject) => this.dispatch({ bytes, resolve, reject, retried: false }));
+  }
+
+  dispatch(w) {
+    let c = this.idle.pop();
+    while (c && c.closed) c = this.idle.pop();
+    c ??= this.open();
+    c.waiting = w;
+    c.socket.write(w.bytes);
+  }
+
+  open() {
+    const socket = net.connect(this.port, '127.0.0.1');
+    socket.setNoDelay(true);
+    const c = { socket, buf: Buffer.alloc(0), waiting: undefined, closed: false };
+    this.all.push(c);
+    socket.on('error', () => {});
+    // The server closes keep-alive connections idle for 5 s: a request written to one as it closed
+    // never reached it and goes again on another connection (once).
+    socket.on('close', () => {
+      c.closed = true;
+      const w = c.waiting;
+      c.waiting = undefined;
+      if (!w) return;
+      if (w.retried || c.buf.length > 0) w.reject(new Error('connection closed before the answer'));
+      else this.dispatch({ ...w, retried: true });
+    });
+    socket.on('data', (chunk) => {
+      c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
+      const head = c.buf.indexOf('\r\n\r\n');
+      if (head === -1) return;
+      const lines = c.buf.toString('latin1', 0, head).split('\r\n');
+      const length = lines.find((l) => /^content-length:/i.test(l));
+      if (!length) return c.waiting?.reject(new Error(`answer without Content-Length: ${lines[0]}`));
+      const total = head + 4 + Number(length.slice(length.indexOf(':') + 1));
+      if (c.buf.length < total) return;
+      const end = performance.now();
+      const text = c.buf.toString('utf8', head + 4, total);
+      c.buf = c.buf.subarray(total);
+      const w = c.waiting;
+      c.waiting = undefined;
+      this.idle.push(c);
+      w?.resolve({ status: Number(lines[0].split(' ')[1]), text, end });
+    });
+    return c;
+  }
+
+  destroy() {
+    for (const c of this.all) c.socket.destroy();
+  }
+}
+
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -157,30 +267,22 @@ async function run(label, mode) {
     });
   const exited = new Promise((r) => child.once('exit', r));
   const { url: base } = await next('url');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const url = new URL(base);
-  const request = (method, query, due) =>
-    new Promise((resolve, reject) => {
-      let q = query;
-      const headers = {};
-      if (creds) {
-        q += `&timestamp=${Date.now()}`;
-        q += `&signature=${createHmac('sha256', creds.apiSecret).update(q).digest('hex')}`;
-        headers['x-mbx-apikey'] = creds.apiKey;
-      }
-      const started = performance.now();
-      const req = http.request({ host: url.hostname, port: url.port, method, path: `/api/v3/order?${q}`, agent, headers }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const end = performance.now();
-          const body = JSON.parse(Buffer.concat(chunks).toString());
-          resolve({ ms: end - started, fromDue: end - (due ?? started), status: res.statusCode, body, what: `${method} answered ${res.statusCode}: ${JSON.stringify(body)}` });
-        });
-      });
-      req.on('error', reject);
-      req.end();
+  const pool = new ClientPool(Number(url.port));
+  const request = (method, query, due) => {
+    let q = query;
+    let headers = '';
+    if (creds) {
+      q += `&timestamp=${Date.now()}`;
+      q += `&signature=${createHmac('sha256', creds.apiSecret).update(q).digest('hex')}`;
+      headers = `X-MBX-APIKEY: ${creds.apiKey}\r\n`;
+    }
+    const started = performance.now();
+    return pool.send(`${method} /api/v3/order?${q} HTTP/1.1\r\nHost: ${url.host}\r\n${headers}Content-Length: 0\r\n\r\n`).then(({ status, text, end }) => {
+      const body = JSON.parse(text);
+      return { ms: end - started, fromDue: end - (due ?? started), status, body, what: `${method} answered ${status}: ${text}` };
     });
+  };
 
   try {
     // Warm-up: JIT, SQLite pages, sockets.
@@ -256,7 +358,7 @@ async function run(label, mode) {
       daemonCpu: (cpu.user + cpu.system) / 1e6 / elapsed,
     };
   } finally {
-    agent.destroy();
+    pool.destroy();
     child.send('stop');
     await exited;
     rmSync(dir, { recursive: true, force: true });
@@ -273,6 +375,7 @@ async function main() {
   ].filter(([label, mode]) => !only || label.includes(only) || mode === only);
   const rows = [];
   for (const [label, mode] of cases) rows.push(await run(label, mode));
+  const echo = only ? undefined : await echoFloor();
   console.log(`Order round trip over HTTP at ${RATE}/s open loop for ${SECONDS} s (new LIMIT GTC orders, and cancels of the oldest`);
   console.log('acknowledged one); server in its own process, client in this one\n');
   const peer = rows.find((r) => r.label.includes('peer'));
@@ -298,9 +401,16 @@ async function main() {
   console.log('');
   for (const r of rows) if (r.deferred > 0) console.log(`${r.label}: ${r.deferred} of ${r.cancels} cancels waited for their order's answer`);
   for (const r of rows) if (r.errors.length > 0) console.log(`${r.label}: ${r.errors.length} requests refused, e.g. ${r.errors[0]}`);
+  if (echo) {
+    console.log(
+      `floor: a 1-byte TCP echo between two processes at ${RATE}/s: p50 ${f(echo.p50)}, p99 ${f(echo.p99)}, p99.9 ${f(echo.p999)} ` +
+        `(no HTTP, no JavaScript work: the machine's wake-ups)`,
+    );
+  }
   console.log(`\nload average (1 min) at the start ${load0.toFixed(1)}, at the end ${os.loadavg()[0].toFixed(1)}, on ${os.cpus().length} CPUs`);
 }
 
 if (process.argv[2] === 'daemon') await daemonProcess(process.argv[3]);
 else if (process.argv[2] === 'peer') peerProcess();
+else if (process.argv[2] === 'echo') echoProcess();
 else await main();
