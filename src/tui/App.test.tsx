@@ -32,6 +32,10 @@ const rightColumn = (frame: string): string => columnText(frame, 150 - 32, 32);
 
 const focusedTitle = (frame: string): string | undefined => /╔═ ([^═]+?) [═]/.exec(frame)?.[1];
 
+/** Rows of the Log panel (layout 4) that tell of order `id` in `status`, the bottom line left out. */
+const logRowsOf = (frame: string, id: number, status: string): string[] =>
+  frame.split('\n').filter((l) => /^[│║]/.test(l) && new RegExp(`order ${id} .* ${status}\\b`).test(l));
+
 describe('App', () => {
   it('moves the focus with Tab and Shift-Tab, highlighting the focused panel', async () => {
     const r = await full();
@@ -72,7 +76,15 @@ describe('App', () => {
     r.write(KEYS.enter);
     const f = await until(r, (x) => x.includes('Open orders (1)'), 'order placed');
     expect(rightColumn(f)).toMatch(/✓ order \d+ BUY 0\.00100 BTCUSDT LIMIT @ 50,000\.00 NEW/);
+    // The form shows the result; the log has the order once, from its event.
+    const id = session.source.openOrders()[0]!.orderId;
+    r.write(KEYS.tab);
+    await until(r, (x) => focusedTitle(x) !== 'Order entry BTCUSDT', 'focus off the form');
+    r.write('4');
+    const log = await until(r, (x) => x.includes('Log (') && logRowsOf(x, id, 'NEW').length > 0, 'order on the log');
+    expect(logRowsOf(log, id, 'NEW')).toHaveLength(1);
     await session.source.cancelAll();
+    r.write('1');
     await until(r, (x) => x.includes('Open orders (0)'), 'cleaned up');
     r.unmount();
   });
@@ -100,13 +112,34 @@ describe('App', () => {
     let f = await until(r, (x) => x.includes('[Open orders (1)]'), 'order listed');
     const order = session.source.openOrders()[0]!;
     expect(f).toContain(`${order.orderId} BTCUSDT BUY  0.00100 @ 50,000.00  LIMIT GTC`);
-    await until(r, (x) => x.includes(`✓ order ${order.orderId} BUY 0.00100 BTCUSDT LIMIT @ 50,000.00 NEW`), 'result in the log line');
+    await until(r, (x) => x.split('\n').at(-1)!.includes(`order ${order.orderId} BUY 0.00100 BTCUSDT LIMIT @ 50,000.00 NEW`), 'the order in the log line');
     r.write(KEYS.tab);
     r.write(KEYS.tab);
     await until(r, (x) => focusedTitle(x)?.startsWith('[Open orders') === true, 'account focused');
     r.write('c');
     f = await until(r, (x) => x.includes('[Open orders (0)]'), 'canceled');
     expect(f).toContain(`order ${order.orderId} BUY 0.00100 BTCUSDT LIMIT @ 50,000.00 CANCELED`);
+    r.unmount();
+  });
+
+  it('an order placed and canceled with / is on the log once each, not once as the result and again as the event', async () => {
+    const r = await full();
+    r.write('/');
+    await until(r, (f) => f.includes(' > '), 'command line');
+    await type(r, 'buy 0.001 btcusdt limit 50000');
+    r.write(KEYS.enter);
+    await until(r, (x) => x.includes('[Open orders (1)]'), 'order listed');
+    const id = session.source.openOrders()[0]!.orderId;
+    r.write('4');
+    await until(r, (x) => x.includes('Log (') && logRowsOf(x, id, 'NEW').length > 0, 'order on the log');
+    // A later command's event on the log: the placing command has long finished by then.
+    r.write('/');
+    await until(r, (f) => f.includes(' > '), 'command line again');
+    await type(r, `cancel ${id}`);
+    r.write(KEYS.enter);
+    const f = await until(r, (x) => logRowsOf(x, id, 'CANCELED').length > 0, 'cancel on the log');
+    expect(logRowsOf(f, id, 'NEW')).toEqual([expect.stringContaining(`order ${id} BUY 0.00100 BTCUSDT LIMIT @ 50,000.00 NEW`)]);
+    expect(logRowsOf(f, id, 'CANCELED')).toEqual([expect.stringContaining(`order ${id} BUY 0.00100 BTCUSDT LIMIT @ 50,000.00 CANCELED`)]);
     r.unmount();
   });
 

@@ -16,7 +16,7 @@ import { Help } from './panels/Help.js';
 import { LogLine, LogView } from './panels/Log.js';
 import { OpenOrders } from './panels/OpenOrders.js';
 import { OrderBook } from './panels/OrderBook.js';
-import { EMPTY_DRAFT, OrderEntry, placedText, type OrderDraft } from './panels/OrderEntry.js';
+import { EMPTY_DRAFT, OrderEntry, type OrderDraft } from './panels/OrderEntry.js';
 import { Positions } from './panels/Positions.js';
 import { Trades } from './panels/Trades.js';
 import { WatchStrip } from './panels/WatchStrip.js';
@@ -117,15 +117,15 @@ export function App({ onQuit, initialLayout = 1, onBell }: AppProps) {
           log.add('info', `review the order in Order entry and press Enter to send it to ${venue}`);
           return;
         }
-        source.place(t).then((p) => {
-          const inst = source.instrument(p.order.symbol);
-          log.add('good', inst ? placedText(p, inst) : `✓ order ${p.order.orderId} ${p.order.status}`);
-        }, fail);
+        // The order's own events put it on the log (exchange time, fills), as for the form's orders;
+        // a success line here would say the same thing twice.
+        source.place(t).catch(fail);
         return;
       }
       case 'cancel': {
         const o = source.openOrders().find((x) => x.orderId === c.orderId);
-        source.cancel(o?.symbol ?? currentSymbol(), c.orderId).then((x) => log.add('good', `✓ order ${x.orderId} ${x.status}`), fail);
+        // The CANCELED event logs it, with the order's side, size and price.
+        source.cancel(o?.symbol ?? currentSymbol(), c.orderId).catch(fail);
         return;
       }
       case 'cancelAll':
