@@ -171,7 +171,7 @@ describe('App', () => {
     const r = await full();
     r.write('?');
     const f = await until(r, (x) => x.includes('Commands (after /)'), 'help');
-    expect(f).toContain('Tab / Shift-Tab');
+    expect(f).toContain('next panel (Shift-Tab: back)');
     expect(f).not.toContain('Order entry');
     r.write('x');
     await until(r, (x) => x.includes('Order entry') && !x.includes('Commands (after /)'), 'help closed');

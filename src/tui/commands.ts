@@ -26,12 +26,13 @@ export type TuiCommand =
   | AlertCommand
   | { kind: 'ask'; prompt: string };
 
+/** One line each where it can be (the help overlay wraps the longer ones at 80 columns). */
 export const COMMAND_HELP = [
-  'buy|sell QTY [SYMBOL] [market | limit PRICE | PRICE] [stop PRICE] [gtc|ioc|fok] [maker]',
-  'cancel ORDER_ID · cancel all [SYMBOL] · interval 1m|5m|15m|1h|4h|1d · symbol SYMBOL · layout N · help · quit',
+  'buy|sell QTY [SYMBOL] [PRICE|market] [stop PRICE] [gtc|ioc|fok] [maker]',
+  'cancel ID · cancel all [SYMBOL] · symbol SYMBOL · layout N · help · quit',
+  'interval 1m|5m|15m|1h|4h|1d · ask QUESTION (the AI panel, key 7)',
   ...STRATEGY_COMMAND_HELP,
   ...ALERT_COMMAND_HELP,
-  'ask QUESTION (the AI panel, key 7)',
 ];
 
 const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
