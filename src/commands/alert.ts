@@ -11,7 +11,7 @@ import { bundledInstruments } from '../engine/market/bundled-instruments.js';
 import type { Instruments } from '../engine/market/instruments.js';
 import { offlineMarketInfo } from '../engine/market/market-info.js';
 import { openStore } from '../engine/store/open.js';
-import { describeNotify, notifyConfig } from '../notify/config.js';
+import { describeNotify, notifyConfig, unconfiguredChannelWarnings } from '../notify/config.js';
 import { sendNow } from '../notify/notifier.js';
 import { parseLimit } from './args.js';
 import { action, out, settingsFor } from './context.js';
@@ -45,10 +45,16 @@ interface TestResult {
   results: Array<{ channel: string; target: string; ok: boolean; reason?: string }>;
 }
 
+/** An added alert, and a warning for each of its channels that whoever delivers it has no settings for. */
+interface Added {
+  alert: AlertRow;
+  warnings: string[];
+}
+
 /** Alerts wherever they live: the running daemon's (its API), else the store's (this process). */
 interface AlertsApi {
   readonly where: string;
-  add(input: AlertInput): Promise<AlertRow>;
+  add(input: AlertInput): Promise<Added>;
   list(): Promise<AlertRow[]>;
   remove(id: string): Promise<AlertRow>;
   test(id: string): Promise<TestResult>;
@@ -79,7 +85,7 @@ export function register(program: Command): void {
     .option('--notify <channels>', 'where to: tui, webhook, telegram, comma-separated', 'tui')
     .option('--json', 'print the alert as JSON')
     .addHelpText('after', `\nConditions:\n${CONDITION_FORMS.map((f) => `  ${f}`).join('\n')}\nA condition fires when it becomes true (a level condition also when first seen true), then not again until it was false.`)
-    .action(action((symbol: string, condition: string, opts: AddOptions, cmd: Command) => withAlerts(cmd, (api, settings) => add(api, settings, symbol, condition, opts))));
+    .action(action((symbol: string, condition: string, opts: AddOptions, cmd: Command) => withAlerts(cmd, (api) => add(api, symbol, condition, opts))));
 
   alert
     .command('list')
@@ -149,18 +155,16 @@ export function register(program: Command): void {
     );
 }
 
-async function add(api: AlertsApi, settings: Settings, symbol: string, condition: string, opts: AddOptions): Promise<void> {
+async function add(api: AlertsApi, symbol: string, condition: string, opts: AddOptions): Promise<void> {
   const input: AlertInput = { symbol, condition, ...(opts.notify !== undefined ? { notify: opts.notify } : {}) };
   if (opts.once) input.once = true;
   if (opts.untilCancelled) input.untilCancelled = true;
   if (opts.every !== undefined) input.every = opts.every;
   if (opts.expire !== undefined) input.expire = opts.expire;
-  const r = await api.add(input);
+  const { alert: r, warnings } = await api.add(input);
   if (opts.json) out.json(r);
   else out.line(`added ${r.id}: ${r.symbol} ${r.condition} (${modeOf(r)}${r.expiresAt !== null ? `, expires ${utcTime(r.expiresAt)} UTC` : ''}; notify ${r.notify.join(', ')})`);
-  const cfg = notifyConfig(settings);
-  if (api.where === 'store' && r.notify.includes('webhook') && !cfg.webhook) out.err('warning: no webhook configured: qtrade config set alerts.webhookUrl URL (and alerts.webhookSecret to sign)');
-  if (api.where === 'store' && r.notify.includes('telegram') && !cfg.telegram) out.err('warning: Telegram not configured: qtrade config set telegram.botToken TOKEN and telegram.chatId ID');
+  for (const w of warnings) out.err(`warning: ${w}`);
   if (!opts.json && api.where === 'store') out.err('it fires while `qtrade feed` or the daemon runs, and in `qtrade replay`');
 }
 
@@ -169,14 +173,14 @@ function modeOf(r: AlertRow): string {
   return r.mode === 'until-cancelled' ? 'until cancelled' : 'once';
 }
 
-async function withAlerts(cmd: Command, fn: (api: AlertsApi, settings: Settings) => Promise<void>): Promise<void> {
+async function withAlerts(cmd: Command, fn: (api: AlertsApi) => Promise<void>): Promise<void> {
   const settings = settingsFor(cmd);
   const daemon = connectDaemon(settings);
-  if (daemon) return fn(new DaemonAlerts(daemon), settings);
+  if (daemon) return fn(new DaemonAlerts(daemon));
   const store = await openStore(settings.storeUrl());
   try {
     const api = new StoreAlerts(await AlertLog.open(store), (await offlineMarketInfo(store)).instruments, settings);
-    await fn(api, settings);
+    await fn(api);
   } finally {
     await store.close();
   }
@@ -192,12 +196,13 @@ class StoreAlerts implements AlertsApi {
     private readonly settings: Settings,
   ) {}
 
-  async add(input: AlertInput): Promise<AlertRow> {
+  async add(input: AlertInput): Promise<Added> {
     // Alerts have no market event behind them: created now, expiring from now (local clock).
     const now = Date.now();
     const { spec } = alertSpecFrom(input, this.instruments, now);
     const rec = await this.log.add(spec, now);
-    return this.row(rec.alert.id);
+    // The feed that will deliver it reads the same settings.
+    return { alert: this.row(rec.alert.id), warnings: unconfiguredChannelWarnings(rec.alert.notify, notifyConfig(this.settings)) };
   }
 
   async list(): Promise<AlertRow[]> {
@@ -254,11 +259,13 @@ class DaemonAlerts implements AlertsApi {
 
   constructor(private readonly client: DaemonClient) {}
 
-  add(input: AlertInput): Promise<AlertRow> {
+  async add(input: AlertInput): Promise<Added> {
     // A condition that does not parse gets the caret here (exit 2), before asking the daemon.
     const bundled = bundledInstruments();
     if (input.symbol.trim() === '*' || bundled.has(input.symbol.trim())) alertSpecFrom(input, bundled, 0);
-    return this.client.post<AlertRow>(API, input);
+    // The daemon delivers with its own settings (read at its start), so it says which channels it lacks.
+    const { warnings, ...alert } = await this.client.post<AlertRow & { warnings?: unknown }>(API, input);
+    return { alert, warnings: Array.isArray(warnings) ? warnings.filter((w): w is string => typeof w === 'string') : [] };
   }
 
   list(): Promise<AlertRow[]> {

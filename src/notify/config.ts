@@ -27,3 +27,14 @@ export function describeNotify(c: NotifyConfig): string {
   if (c.telegram) parts.push(`telegram chat ${c.telegram.chatId}`);
   return parts.length ? parts.join(', ') : 'no webhook or Telegram configured';
 }
+
+/**
+ * The channels of `notify` that `c` gives nowhere to go, each with what to set: an alert on them is
+ * kept but never delivered there, so adding one warns (wherever the alert is added).
+ */
+export function unconfiguredChannelWarnings(notify: readonly string[], c: NotifyConfig): string[] {
+  const warnings: string[] = [];
+  if (notify.includes('webhook') && !c.webhook) warnings.push('no webhook configured: qtrade config set alerts.webhookUrl URL (and alerts.webhookSecret to sign)');
+  if (notify.includes('telegram') && !c.telegram) warnings.push('Telegram not configured: qtrade config set telegram.botToken TOKEN and telegram.chatId ID');
+  return warnings;
+}

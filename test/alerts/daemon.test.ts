@@ -79,9 +79,55 @@ describe('alerts in the daemon', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(rx.received).toHaveLength(1);
 
+    // This daemon delivers to both: adding through it warns of nothing.
+    const added = await runCli(['--data-dir', d.dataDir, 'alert', 'add', 'BTCUSDT', 'price > 90000', '--notify', 'tui,webhook,telegram'], { env: { QTRADE_CONNECT: undefined } });
+    expect([added.code, added.stderr]).toEqual([0, '']);
+    expect(added.stdout).toMatch(/^added a\d+: BTCUSDT price > 90000 \(once; notify tui, webhook, telegram\)\n$/);
+
     const logs = d.logs.join('\n');
     expect(logs).toContain('alert a1.1: BTCUSDT price crosses above 61000: price 61000.01');
     expect(logs).not.toContain(SECRET);
     expect(logs).not.toContain(tg.token);
+  }, 60_000);
+});
+
+describe('alerts in a daemon with no webhook or Telegram', () => {
+  let bare: TestDaemon;
+  beforeAll(async () => {
+    bare = await startTestDaemon({ alerts: { webhook: undefined, telegram: undefined, bell: false } });
+  });
+  afterAll(async () => {
+    await bare?.close();
+  });
+  const cli = (...args: string[]) => runCli(['--data-dir', bare.dataDir, 'alert', ...args], { env: { QTRADE_CONNECT: undefined } });
+
+  it('warns, over the API and in the CLI, that the channels it cannot deliver to stay silent', async () => {
+    const res = await fetch(`${bare.url}/api/qtrade/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ symbol: 'BTCUSDT', condition: 'price > 1', notify: 'tui' }) });
+    expect(await res.json()).toMatchObject({ id: 'a1', notify: ['tui'], warnings: [] });
+
+    const both = await cli('add', 'BTCUSDT', 'price > 70000', '--notify', 'tui,webhook,telegram');
+    expect(both.code).toBe(0);
+    expect(both.stdout).toBe('added a2: BTCUSDT price > 70000 (once; notify tui, webhook, telegram)\n');
+    expect(both.stderr).toBe(
+      'warning: no webhook configured: qtrade config set alerts.webhookUrl URL (and alerts.webhookSecret to sign), then restart the daemon (it reads these at start)\n' +
+        'warning: Telegram not configured: qtrade config set telegram.botToken TOKEN and telegram.chatId ID, then restart the daemon (it reads these at start)\n',
+    );
+    // --json prints the alert as the store path does; the warning still goes to stderr.
+    const json = await cli('add', '*', 'filled', '--notify', 'webhook', '--json');
+    expect(json.code).toBe(0);
+    expect(Object.keys(JSON.parse(json.stdout) as object)).not.toContain('warnings');
+    expect(json.stderr).toMatch(/^warning: no webhook configured: .*\n$/);
+    const tuiOnly = await cli('add', 'BTCUSDT', 'price < 10');
+    expect([tuiOnly.code, tuiOnly.stderr]).toEqual([0, '']);
+
+    // A test notification through this daemon fails on both channels, naming why: exit 4, as without a daemon.
+    const t = await cli('test', 'a2');
+    expect(t.code).toBe(4);
+    expect(t.stdout).toBe(
+      'tui: published on the daemon bus (TUIs connected to it show it)\n' +
+        'webhook: failed: no webhook configured: qtrade config set alerts.webhookUrl URL\n' +
+        'telegram: failed: Telegram not configured: qtrade config set telegram.botToken TOKEN and telegram.chatId ID\n',
+    );
+    expect(t.stderr.split('\n')[0]).toBe('error: the test notification did not reach webhook, telegram');
   }, 60_000);
 });

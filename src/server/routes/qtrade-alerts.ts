@@ -5,7 +5,7 @@ import type { AlertFiring } from '../../engine/alerts/types.js';
 import type { TradingNode } from '../../engine/node.js';
 import type { Store } from '../../engine/store/types.js';
 import { chatAccount } from '../../notify/chat-account.js';
-import { describeNotify, type NotifyConfig } from '../../notify/config.js';
+import { describeNotify, unconfiguredChannelWarnings, type NotifyConfig } from '../../notify/config.js';
 import { nodeAlertsWiring, startLiveAlerts, type LiveAlerts } from '../../notify/live-alerts.js';
 import { sendNow } from '../../notify/notifier.js';
 import { intParam, optionalParam, requiredParam } from '../http.js';
@@ -123,12 +123,15 @@ export function qtradeAlertRoutes(ctx: DaemonContext): Route[] {
       method: 'POST',
       path: '/api/qtrade/alerts',
       scope: 'trade',
-      summary: 'Add an alert (JSON {symbol, condition, once?|every?|untilCancelled?, expire?, notify?}); a bad condition answers 400 naming the column',
+      summary:
+        'Add an alert (JSON {symbol, condition, once?|every?|untilCancelled?, expire?, notify?}); answers the alert with warnings: [...] naming each of its channels this daemon has no delivery for; a bad condition answers 400 naming the column',
       handle: async (req) => {
         const input = alertInput(body(req));
         const rec = await alerts().service.add(input, ctx.wallNow());
         ctx.log.info({ alert: rec.alert.id, symbol: rec.alert.symbol, condition: rec.alert.condition }, `alert ${rec.alert.id} added`);
-        return { body: alertJson(alerts().service.get(rec.alert.id, ctx.wallNow())!) };
+        // The daemon reads alerts.* and telegram.* once, at start: a channel it lacks stays lacking until a restart.
+        const warnings = unconfiguredChannelWarnings(rec.alert.notify, alerts().notify).map((w) => `${w}, then restart the daemon (it reads these at start)`);
+        return { body: { ...alertJson(alerts().service.get(rec.alert.id, ctx.wallNow())!), warnings } };
       },
     },
     {
