@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { DaemonMarket } from '../client/daemon-market.js';
 import { Assistant, type AssistantAnswer, type AssistantEvent } from '../engine/ai/assistant.js';
 import { AiClient } from '../engine/ai/client.js';
 import { answerJson } from '../engine/ai/answer-json.js';
@@ -8,11 +9,13 @@ import { aiConfigFrom, type AiConfig } from '../engine/ai/config.js';
 import { costOf, formatCost } from '../engine/ai/pricing.js';
 import { describeOrder, ProposalBook, type Proposal } from '../engine/ai/proposals.js';
 import { saveSpecFile } from '../engine/ai/strategy-spec.js';
+import { binanceRestMarket, type MarketSource } from '../engine/ai/market-source.js';
 import { createToolBox, type StrategyRecord } from '../engine/ai/tools.js';
 import type { EngineView } from '../engine/ai/view.js';
 import { queryCandles } from '../engine/candles/query.js';
 import { readRecordingHeader } from '../engine/market/replay/recording.js';
 import { UsageError } from '../engine/errors.js';
+import type { Instruments } from '../engine/market/instruments.js';
 import type { Store } from '../engine/store/types.js';
 import { openStore } from '../engine/store/open.js';
 import { formatDuration } from './backtest.js';
@@ -25,8 +28,9 @@ import { wallNow } from './trading-context.js';
 /**
  * `qtrade ask "..."`: one question to the assistant, its answer streamed to stdout. The model
  * reads the engine through tools (the paper account as `qtrade order` uses it — through the
- * daemon when one runs —, the store's candles, Binance's REST market data) and can only propose
- * orders. This module also holds what `qtrade chat` shares with it.
+ * daemon when one runs —, the store's candles, market data from Binance's REST API or, attached
+ * to a daemon, from the daemon's) and can only propose orders. This module also holds what
+ * `qtrade chat` shares with it.
  */
 
 export interface AssistantFlags {
@@ -42,39 +46,25 @@ export function aiConfigFor(cmd: Command, flags: AssistantFlags): AiConfig {
   return aiConfigFrom((k) => settings.string(k), { ...(flags.model ? { model: flags.model } : {}), ...(flags.thinking ? { thinking: true } : {}) });
 }
 
-const DEPTH_LIMITS = [5, 10, 20, 50, 100];
-
-/** The engine as the CLI sees it: the account through `api`, candles from the store (else Binance), market data from Binance. */
-function cliView(cmd: Command, api: TradingApi, store: Store, instruments: Awaited<ReturnType<typeof offlineMarketInfo>>['instruments']): EngineView {
-  const endpoints = binanceEndpoints(settingsFor(cmd));
-  const rest = binanceRest(endpoints, { instruments, maxRetries: 1, backoffMs: 200 });
+/**
+ * The engine as the CLI sees it: the account through `api`, market data from `market` (Binance's
+ * REST, or the daemon's when attached to one). `candleStore` is read for candles before `market`
+ * (embedded only: a daemon's candles are its own store's, which the daemon serves).
+ */
+function cliView(api: TradingApi, store: Store, instruments: Instruments, market: MarketSource, candleStore: Store | undefined): EngineView {
   return {
     now: wallNow,
     instrument: (s) => instruments.get(s),
-    async ticker(s) {
-      const inst = instruments.get(s);
-      const [trades, depth] = await Promise.all([rest.aggTrades({ symbol: inst.symbol, limit: 1 }), rest.depth(inst.symbol, 5)]);
-      const t = trades[trades.length - 1];
-      return {
-        symbol: inst.symbol,
-        ...(t ? { lastPrice: t.price, lastTime: t.time } : {}),
-        ...(depth.bids[0] ? { bid: depth.bids[0].price } : {}),
-        ...(depth.asks[0] ? { ask: depth.asks[0].price } : {}),
-        source: `Binance REST ${endpoints.restUrl}`,
-      };
-    },
+    ticker: (s) => market.ticker(instruments.get(s)),
     async candles(s, interval, limit) {
-      const symbol = instruments.get(s).symbol;
-      const r = await queryCandles(store, { symbol, interval, limit });
-      if (r.candles.length > 0) return { candles: r.candles, source: r.aggregatedFrom ? 'store (aggregated from 1m)' : 'store' };
-      const remote = (await rest.klines({ symbol, interval, limit: Math.min(limit + 1, 1000) })).filter((c) => c.closed).slice(-limit);
-      return { candles: remote, source: `Binance REST ${endpoints.restUrl} (not in the store)` };
-    },
-    async book(s, depth) {
       const inst = instruments.get(s);
-      const d = await rest.depth(inst.symbol, DEPTH_LIMITS.find((l) => l >= depth) ?? 100);
-      return { bids: d.bids.slice(0, depth), asks: d.asks.slice(0, depth), source: `Binance REST ${endpoints.restUrl}` };
+      if (candleStore) {
+        const r = await queryCandles(candleStore, { symbol: inst.symbol, interval, limit });
+        if (r.candles.length > 0) return { candles: r.candles, source: r.aggregatedFrom ? 'store (aggregated from 1m)' : 'store' };
+      }
+      return { candles: await market.closedCandles(inst, interval, limit), source: candleStore ? `${market.name} (not in the store)` : market.name };
     },
+    book: (s, depth) => market.book(instruments.get(s), depth),
     balances: () => api.balances(),
     positions: () => api.positions(),
     openOrders: (s) => api.openOrders({ ...(s ? { symbol: s } : {}), limit: 500 }),
@@ -93,6 +83,19 @@ function cliView(cmd: Command, api: TradingApi, store: Store, instruments: Await
   };
 }
 
+/** Embedded: instruments from the store's exchangeInfo cache (or the bundled one), market data from Binance. */
+async function embeddedView(cmd: Command, api: TradingApi, store: Store): Promise<EngineView> {
+  const { instruments } = await offlineMarketInfo(store);
+  const endpoints = binanceEndpoints(settingsFor(cmd));
+  const rest = binanceRest(endpoints, { instruments, maxRetries: 1, backoffMs: 200 });
+  return cliView(api, store, instruments, binanceRestMarket(rest, endpoints.restUrl), store);
+}
+
+/** Attached to a daemon: its instruments and market data, so this host needs no route to Binance. */
+async function daemonView(api: TradingApi, store: Store, market: DaemonMarket): Promise<EngineView> {
+  return cliView(api, store, await market.instruments(), market, undefined);
+}
+
 /**
  * Runs `fn` with an assistant for this invocation: no key → the usage error, before anything is
  * opened; with tools, the account (embedded or the daemon's), the store and proposals stay open
@@ -102,12 +105,12 @@ export async function withAssistant<T>(cmd: Command, flags: AssistantFlags, sour
   const config = aiConfigFor(cmd, flags);
   const model = new AiClient(config);
   if (flags.tools === false) return fn(new Assistant({ model }), config);
-  return withTrading(cmd, { write: false, market: 'offline' }, async (api) => {
+  return withTrading(cmd, { write: false, market: 'offline' }, async (api, daemon) => {
     const store = await openStore(settingsFor(cmd).storeUrl());
     try {
-      const market = await offlineMarketInfo(store);
+      const view = daemon ? await daemonView(api, store, new DaemonMarket(daemon)) : await embeddedView(cmd, api, store);
       const proposals = await ProposalBook.open(store);
-      const tools = createToolBox({ view: cliView(cmd, api, store, market.instruments), proposals, source, model: config.model, decisionClock: wallNow });
+      const tools = createToolBox({ view, proposals, source, model: config.model, decisionClock: wallNow });
       return await fn(new Assistant({ model, tools }), config);
     } finally {
       await store.close();

@@ -59,12 +59,13 @@ export interface TradingApi {
 
 /**
  * Runs `fn` against the daemon this invocation should use (`--connect`, QTRADE_CONNECT, daemon.url,
- * or the one running for the data dir), else against the account opened here with `opts`.
+ * or the one running for the data dir), else against the account opened here with `opts`. `fn`
+ * also gets the daemon's client (undefined when embedded), for what it reads beyond the account.
  */
-export async function withTrading<T>(cmd: Command, opts: OpenPaperOptions, fn: (api: TradingApi) => Promise<T>): Promise<T> {
+export async function withTrading<T>(cmd: Command, opts: OpenPaperOptions, fn: (api: TradingApi, daemon: DaemonClient | undefined) => Promise<T>): Promise<T> {
   const daemon = connectDaemon(settingsFor(cmd));
-  if (daemon) return fn(new DaemonTrading(daemon));
-  return withPaper(cmd, opts, (ctx) => fn(new EmbeddedTrading(ctx)));
+  if (daemon) return fn(new DaemonTrading(daemon), daemon);
+  return withPaper(cmd, opts, (ctx) => fn(new EmbeddedTrading(ctx), undefined));
 }
 
 // ------------------------------------------------------------------ embedded
