@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parsePrometheus, sampleValue } from '../../test/helpers/prometheus.js';
 import { Bus } from '../engine/bus.js';
 import { LiveClock, SimClock, type Clock } from '../engine/clock.js';
@@ -215,5 +215,29 @@ describe('DaemonMetrics', () => {
     t.m.close();
     t.bus.publish('feed.state', { state: 'reconnecting', attempt: 1 });
     expect(sampleValue(parsePrometheus(t.m.render()), 'qtrade_feed_reconnects_total')).toBe(0);
+  });
+
+  it('reports the event-loop delay of a fixed window: a read does not change what the next read sees', async () => {
+    // Only the window timer is faked: the delays are the real event loop's.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const t = setup(new SimClock(0));
+      await new Promise((r) => setTimeout(r, 30)); // the sampler's first tick: it measures from there
+      const until = Date.now() + 60;
+      while (Date.now() < until); // block the loop: a delay of about 50 ms
+      await new Promise((r) => setTimeout(r, 30)); // the sampler records it
+      vi.advanceTimersByTime(10_000); // the window closes
+      const loop = () => {
+        const f = parsePrometheus(t.m.render());
+        return [sampleValue(f, 'qtrade_event_loop_delay_max_seconds'), sampleValue(f, 'qtrade_event_loop_delay_seconds', { quantile: '0.99' })];
+      };
+      const first = loop();
+      expect(first[0]).toBeGreaterThan(0.02);
+      // Another reader (the TUI polling, a second Prometheus) reads right after: the same window, the same figures.
+      expect(loop()).toEqual(first);
+      expect(loop()).toEqual(first);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

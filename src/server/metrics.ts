@@ -1,8 +1,8 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Bus, FeedState, RiskStateName, Topic } from '../engine/bus.js';
 import { LiveClock, type Clock } from '../engine/clock.js';
 import type { KernelStats } from '../engine/kernel.js';
 import type { OrderEventKind } from '../engine/orders/events.js';
+import { LoopDelayWindows, type LoopDelayOptions } from './loop-delay.js';
 
 /**
  * The daemon's Prometheus metrics: counted from the node's bus, read from kernel.stats() and the
@@ -137,6 +137,8 @@ export interface DaemonMetricsOptions {
   wallNow: () => number;
   startedAt: number;
   version: string;
+  /** The event-loop delay windows (default: 10 s, sampled by monitorEventLoopDelay). */
+  loopDelay?: LoopDelayOptions;
 }
 
 /** The feed as /health reports it. */
@@ -161,9 +163,6 @@ const FEED_STATES: readonly FeedState['state'][] = ['connecting', 'open', 'recon
 const RISK_STATES: readonly RiskStateName[] = ['ACTIVE', 'REDUCING', 'HALTED'];
 const ORDER_EVENT_KINDS: readonly OrderEventKind[] = ['accepted', 'rejected', 'triggered', 'fill', 'canceled', 'expired', 'ledger'];
 
-/** Event-loop delay histogram resolution, ms. */
-const LOOP_RESOLUTION_MS = 10;
-
 export class DaemonMetrics {
   private readonly node: MetricsNode;
   private readonly counters: MetricsCounters;
@@ -171,7 +170,7 @@ export class DaemonMetrics {
   private readonly startedAt: number;
   private readonly version: string;
   private readonly unsubscribe: Array<() => void> = [];
-  private readonly loop: IntervalHistogram;
+  private readonly loop: LoopDelayWindows;
 
   private readonly messages = new Map<MarketTopic, number>(MARKET_TOPICS.map((t) => [t, 0]));
   private readonly rate = new RateWindow(10);
@@ -213,8 +212,7 @@ export class DaemonMetrics {
       bus.subscribe('order.rejected', (r) => bump(this.rejections, `${r.rule ?? 'exchange'}|${r.code}`)),
       bus.subscribe('risk.state', () => void this.riskTransitions++),
     );
-    this.loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-    this.loop.enable();
+    this.loop = new LoopDelayWindows(opts.loopDelay);
   }
 
   /** The feed's state, lag and silence, for /health. */
@@ -318,14 +316,14 @@ export class DaemonMetrics {
     );
 
     // Process
-    const h = this.loop;
-    const ns = (v: number): number => (h.count === 0 || !Number.isFinite(v) ? 0 : v / 1e9);
-    p.gauge('qtrade_event_loop_delay_seconds', 'Event-loop delay since the previous scrape, by quantile.', [
-      { labels: { quantile: '0.5' }, value: ns(h.percentile(50)) },
-      { labels: { quantile: '0.99' }, value: ns(h.percentile(99)) },
+    // Over fixed windows, not "since the previous scrape": the TUI's polling and Prometheus's scrapes see the same window.
+    const loop = this.loop.report();
+    const window = `the last complete ${this.loop.windowMs / 1000} s window (the first one so far)`;
+    p.gauge('qtrade_event_loop_delay_seconds', `Event-loop delay over ${window}, by quantile.`, [
+      { labels: { quantile: '0.5' }, value: loop.p50 },
+      { labels: { quantile: '0.99' }, value: loop.p99 },
     ]);
-    p.gauge('qtrade_event_loop_delay_max_seconds', 'Largest event-loop delay since the previous scrape.', ns(h.max));
-    h.reset();
+    p.gauge('qtrade_event_loop_delay_max_seconds', `Largest event-loop delay over ${window}.`, loop.max);
     const mem = process.memoryUsage();
     p.gauge('qtrade_process_memory_bytes', 'Process memory, by kind.', [
       { labels: { kind: 'rss' }, value: mem.rss },
@@ -342,7 +340,7 @@ export class DaemonMetrics {
   /** Stops counting: leaves the bus and stops sampling the event loop. */
   close(): void {
     for (const u of this.unsubscribe.splice(0)) u();
-    this.loop.disable();
+    this.loop.close();
   }
 
   private onMessage(topic: MarketTopic): void {
