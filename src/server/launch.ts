@@ -47,6 +47,8 @@ export interface DaemonConfig {
   account: string;
   fees?: FeeScheduleOptions;
   candleGraceMs?: number;
+  /** No market message for this long, on the whole feed or one symbol, makes /health degraded (default 60 s). */
+  staleAfterMs?: number;
   /** pino level (info by default); `silent` for tests. */
   logLevel?: string;
   /** Where JSON log lines go (stdout by default). */
@@ -210,6 +212,8 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
       wallNow,
       version: VERSION,
       startedAt,
+      staleAfterMs: cfg.staleAfterMs,
+      feedSource: feedSource(cfg),
       probes: [{ name: 'store', check: async () => void (await store.getState('daemon.probe')) }],
       shutdown: (reason) => requestStop(reason),
       strategies,
@@ -252,6 +256,13 @@ export async function launchDaemon(cfg: DaemonConfig): Promise<RunningDaemon> {
     await cleanup();
     throw err;
   }
+}
+
+function feedSource(cfg: DaemonConfig): NonNullable<DaemonContext['feedSource']> {
+  if (cfg.venue) return { name: `the ${cfg.venue.name} venue` };
+  if (cfg.followUrl === undefined) return { name: 'Binance' };
+  // The follower reads the streams of its own --symbols; the leader only writes those of its own.
+  return { name: 'the leader', checkSymbol: (symbol) => `check that the leader publishes it: its --symbols must include ${symbol.toLowerCase()}, with the same bus key prefix` };
 }
 
 /** exchangeInfo from Binance (cached in the store), else the cache, else the bundled snapshot. */

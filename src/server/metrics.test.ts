@@ -107,13 +107,14 @@ function setup(clock: Clock, k: KernelStats = stats()) {
   const bus = new Bus();
   let wall = 1_700_000_000_000;
   let risk: RiskStateName = 'ACTIVE';
+  const symbols = ['BTCUSDT'];
   const counters: MetricsCounters = {
     requests: new Map([['GET /api/v3/ping', new Map([[200, 4], [429, 1]])], ['unknown', new Map([[404, 2]])]]),
     clients: 3,
     dropped: new Map([['slow consumer', 1]]),
   };
   const m = new DaemonMetrics({
-    node: { bus, clock, kernel: { stats: () => k }, trading: { status: () => ({ state: risk }) } },
+    node: { bus, clock, kernel: { stats: () => k }, trading: { status: () => ({ state: risk }) }, symbols: () => symbols },
     counters,
     wallNow: () => wall,
     startedAt: wall,
@@ -126,6 +127,8 @@ function setup(clock: Clock, k: KernelStats = stats()) {
     advance: (ms: number) => void (wall += ms),
     now: () => wall,
     setRisk: (s: RiskStateName) => void (risk = s),
+    /** A symbol added to the feed later (a strategy's). */
+    addSymbol: (s: string) => void symbols.push(s),
   };
 }
 
@@ -169,6 +172,32 @@ describe('DaemonMetrics', () => {
     expect(sampleValue(f, 'qtrade_uptime_seconds')).toBe(3);
     expect(sampleValue(f, 'qtrade_build_info', { version: '9.9.9' })).toBe(1);
     expect(t.m.feed()).toMatchObject({ state: 'open', connected: true, lagMs: 3250, lastMessageAgeMs: 3000 });
+  });
+
+  it('tracks each configured symbol: messages and the age of its last one, from when it was expected', () => {
+    const t = setup(new SimClock(0));
+    const start = t.now();
+    t.addSymbol('ETHUSDT');
+    t.advance(1_000);
+    t.bus.publish('book.top', { symbol: 'BTCUSDT' } as never);
+    t.bus.publish('trade', { ...trade(t.now()), symbol: 'BTCUSDT' });
+    t.advance(2_000);
+    // ETHUSDT was added after the metrics started: it is expected from the first look that sees it.
+    expect(t.m.feed().symbols).toEqual([
+      { symbol: 'BTCUSDT', messages: 2, lastMessageAgeMs: 2_000, since: start },
+      { symbol: 'ETHUSDT', messages: 0, lastMessageAgeMs: null, since: start + 3_000 },
+    ]);
+    let f = parsePrometheus(t.m.render());
+    expect(sampleValue(f, 'qtrade_feed_symbol_messages_total', { symbol: 'BTCUSDT' })).toBe(2);
+    expect(sampleValue(f, 'qtrade_feed_symbol_messages_total', { symbol: 'ETHUSDT' })).toBe(0);
+    expect(sampleValue(f, 'qtrade_feed_symbol_last_message_age_seconds', { symbol: 'BTCUSDT' })).toBe(2);
+    expect(f.get('qtrade_feed_symbol_last_message_age_seconds')!.samples.map((s) => s.labels.symbol)).toEqual(['BTCUSDT']);
+
+    t.bus.publish('ticker', { symbol: 'ETHUSDT' } as never);
+    t.advance(500);
+    f = parsePrometheus(t.m.render());
+    expect(sampleValue(f, 'qtrade_feed_symbol_last_message_age_seconds', { symbol: 'ETHUSDT' })).toBe(0.5);
+    expect(t.m.feed().symbols[1]).toMatchObject({ symbol: 'ETHUSDT', messages: 1, lastMessageAgeMs: 500 });
   });
 
   it('takes lag from the last trade when the clock is not live', () => {

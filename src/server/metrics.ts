@@ -121,6 +121,8 @@ export interface MetricsNode {
   readonly clock: Clock;
   readonly kernel: { stats(): KernelStats };
   readonly trading: { status(): { state: RiskStateName } };
+  /** Symbols the feed is configured to carry (uppercase). */
+  symbols(): string[];
 }
 
 /** What the metrics read from the HTTP/WS layer (counters.ts's Counters fits). */
@@ -153,11 +155,29 @@ export interface FeedHealth {
   lastMessageAgeMs: number | null;
   /** Wall time the daemon started watching the feed (for "silent since start"). */
   since: number;
+  /** One entry per symbol the feed is configured to carry. */
+  symbols: SymbolFeedHealth[];
+}
+
+/** One configured symbol's market data, as /health reports it. */
+export interface SymbolFeedHealth {
+  symbol: string;
+  /** Market messages received for it. */
+  messages: number;
+  /** Wall now − receive time of its last market message; null before the first one. */
+  lastMessageAgeMs: number | null;
+  /** Wall time the daemon started expecting it (start, or when a later subscription was first seen). */
+  since: number;
 }
 
 /** Market-data topics: each one is a message the feed delivered (or a REST gap fill produced). */
 const MARKET_TOPICS = ['trade', 'book.top', 'book.update', 'ticker', 'candle.exchange'] as const satisfies readonly Topic[];
 type MarketTopic = (typeof MARKET_TOPICS)[number];
+
+interface SymbolTraffic {
+  messages: number;
+  lastAt: number | undefined;
+}
 
 const FEED_STATES: readonly FeedState['state'][] = ['connecting', 'open', 'reconnecting', 'closed'];
 const RISK_STATES: readonly RiskStateName[] = ['ACTIVE', 'REDUCING', 'HALTED'];
@@ -175,6 +195,9 @@ export class DaemonMetrics {
   private readonly messages = new Map<MarketTopic, number>(MARKET_TOPICS.map((t) => [t, 0]));
   private readonly rate = new RateWindow(10);
   private lastMessageAt: number | undefined;
+  /** Per symbol: every symbol a message arrived for, and every configured one (from when it was first seen configured). */
+  private readonly traffic = new Map<string, SymbolTraffic>();
+  private readonly expectedSince = new Map<string, number>();
   private lastTradeTime: number | undefined;
   private feedState: FeedState = { state: 'connecting', attempt: 0 };
   private reconnects = 0;
@@ -194,8 +217,9 @@ export class DaemonMetrics {
     this.startedAt = opts.startedAt;
     this.version = opts.version;
     const bus = opts.node.bus;
+    this.noteConfiguredSymbols(opts.startedAt);
     for (const topic of MARKET_TOPICS) {
-      this.unsubscribe.push(bus.subscribe(topic, () => this.onMessage(topic)));
+      this.unsubscribe.push(bus.subscribe(topic, (m: { symbol?: string }) => this.onMessage(topic, m.symbol)));
     }
     this.unsubscribe.push(
       bus.subscribe('trade', (t) => {
@@ -225,7 +249,31 @@ export class DaemonMetrics {
       lagMs: this.lagMs(now),
       lastMessageAgeMs: this.lastMessageAt === undefined ? null : now - this.lastMessageAt,
       since: this.startedAt,
+      symbols: this.symbolFeeds(now),
     };
+  }
+
+  /** Configured symbols with their traffic, in configuration order. */
+  private symbolFeeds(now: number): SymbolFeedHealth[] {
+    this.noteConfiguredSymbols(now);
+    return this.node.symbols().map((symbol) => {
+      const t = this.traffic.get(symbol);
+      return {
+        symbol,
+        messages: t?.messages ?? 0,
+        lastMessageAgeMs: t?.lastAt === undefined ? null : now - t.lastAt,
+        since: this.expectedSince.get(symbol)!,
+      };
+    });
+  }
+
+  /**
+   * Starts the "silent since" clock of symbols configured since the last look. The node does not
+   * announce later subscriptions (a strategy's symbol), so those count from the first /health or
+   * /metrics that sees them: never earlier than they were added.
+   */
+  private noteConfiguredSymbols(now: number): void {
+    for (const s of this.node.symbols()) if (!this.expectedSince.has(s)) this.expectedSince.set(s, now);
   }
 
   /** The whole exposition, text format 0.0.4. */
@@ -257,6 +305,18 @@ export class DaemonMetrics {
       'qtrade_feed_last_message_age_seconds',
       'Seconds since the last market message was received (absent before the first one).',
       feed.lastMessageAgeMs === null ? [] : feed.lastMessageAgeMs / 1000,
+    );
+    const bySymbol = new Map<string, SymbolTraffic>(this.traffic);
+    for (const s of feed.symbols) if (!bySymbol.has(s.symbol)) bySymbol.set(s.symbol, { messages: 0, lastAt: undefined });
+    p.counter(
+      'qtrade_feed_symbol_messages_total',
+      'Market messages delivered on the bus, by symbol (0 for a configured symbol nothing arrived for).',
+      [...bySymbol].map(([symbol, t]) => ({ labels: { symbol }, value: t.messages })),
+    );
+    p.gauge(
+      'qtrade_feed_symbol_last_message_age_seconds',
+      "Seconds since the symbol's last market message was received (absent before its first one).",
+      [...bySymbol].flatMap(([symbol, t]) => (t.lastAt === undefined ? [] : [{ labels: { symbol }, value: (now - t.lastAt) / 1000 }])),
     );
 
     // Trades and candles
@@ -343,11 +403,16 @@ export class DaemonMetrics {
     this.loop.close();
   }
 
-  private onMessage(topic: MarketTopic): void {
+  private onMessage(topic: MarketTopic, symbol: string | undefined): void {
     const now = this.wallNow();
     this.messages.set(topic, this.messages.get(topic)! + 1);
     this.rate.add(now);
     this.lastMessageAt = now;
+    if (symbol === undefined) return;
+    let t = this.traffic.get(symbol);
+    if (!t) this.traffic.set(symbol, (t = { messages: 0, lastAt: undefined }));
+    t.messages++;
+    t.lastAt = now;
   }
 
   private lagMs(now: number): number | null {

@@ -132,6 +132,10 @@ export interface DaemonContext {
   wallNow(): number;
   version: string;
   startedAt: number;
+  /** No market message for this long (whole feed or one symbol) makes /health degraded; default STALE_AFTER_MS. */
+  staleAfterMs?: number;
+  /** Where market data comes from, for /health's reasons ("Binance", "the leader"), and what to check when a symbol gets none. */
+  feedSource?: { name: string; checkSymbol?: (symbol: string) => string };
   /** Store and bus health probes for /health. */
   probes: Array<{ name: string; check(): Promise<void> }>;
   /** Resolves the daemon's shutdown (admin route). */

@@ -5,6 +5,7 @@ import type { Candle } from '../../src/engine/candles/types.js';
 import type { TradingNode } from '../../src/engine/node.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis-bus.js';
 
 /**
@@ -14,6 +15,8 @@ import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis-bus.js';
  */
 
 const keyPrefix = uniquePrefix('scale-out');
+/** Streams of their own: the first test's daemons keep following theirs until the end. */
+const healthPrefix = uniquePrefix('symbol-health');
 const T = (h: number, m: number, s = 0) => Date.UTC(2024, 0, 1, h, m, s);
 const D2 = (m: number, s = 0) => Date.UTC(2024, 0, 2, 0, m, s);
 const running: TestDaemon[] = [];
@@ -34,8 +37,8 @@ function sendTrades(d: TestDaemon, firstId: number, from: number, to: number, st
   return id;
 }
 
-async function health(d: TestDaemon): Promise<{ feed: { state: string }; bus?: { ok: boolean } }> {
-  return (await (await fetch(`${d.url}/health`)).json()) as { feed: { state: string }; bus?: { ok: boolean } };
+async function health(d: TestDaemon): Promise<{ status: string; feed: { state: string }; bus?: { ok: boolean } }> {
+  return (await (await fetch(`${d.url}/health`)).json()) as { status: string; feed: { state: string }; bus?: { ok: boolean } };
 }
 
 async function waitFor(pred: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
@@ -49,6 +52,7 @@ async function waitFor(pred: () => boolean, what: string, timeoutMs = 15_000): P
 afterAll(async () => {
   for (const d of running.splice(0).reverse()) await d.close();
   await deletePrefix(keyPrefix);
+  await deletePrefix(healthPrefix);
 });
 
 describe('daemon scale-out on Redis', () => {
@@ -99,6 +103,44 @@ describe('daemon scale-out on Redis', () => {
     expect(theirs.slice(before)).toStrictEqual(ours2);
     expect(follower.daemon.node.kernel.stats()).toMatchObject({ gaps: 1, missingTrades: 40 });
     expect((await health(follower)).feed.state).toBe('open');
+  });
+
+  it('a follower reports a symbol its leader does not publish on /health and /metrics, and a published one as fine', async () => {
+    const leader = await startTestDaemon({ busUrl: REDIS_URL, busKeyPrefix: healthPrefix });
+    running.push(leader);
+    // Added to the follower's wall clock: past the grace period without waiting for it.
+    let skew = 0;
+    const staleAfterMs = 5_000;
+    const follower = await startTestDaemon({ followUrl: REDIS_URL, busKeyPrefix: healthPrefix, symbols: ['btcusdt', 'ethusdt'], staleAfterMs, wallNow: () => Date.now() + skew });
+    running.push(follower);
+    await waitFor(() => follower.daemon.ctx.metrics.feed().connected, 'the follower to open');
+
+    skew = staleAfterMs + 1_000;
+    // A BTCUSDT trade arrives after the jump, so it is fresh; ETHUSDT has been silent since start.
+    const trades = (): number => follower.daemon.node.kernel.stats().trades;
+    const before = trades();
+    sendTrades(leader, 1, Date.now(), Date.now() + 1, 1);
+    await waitFor(() => trades() > before, 'the BTCUSDT trade on the follower');
+
+    const res = await fetch(`${follower.url}/health`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; reasons: string[]; feed: { state: string; symbols: Record<string, { seen: boolean; lastMessageAgeMs: number | null; stale: boolean }> } };
+    expect(body.status).toBe('degraded');
+    expect(body.feed.state).toBe('open');
+    expect(body.reasons).toHaveLength(1);
+    expect(body.reasons[0]).toMatch(/^no market data for ETHUSDT from the leader since start \d+ s ago \(check that the leader publishes it: its --symbols must include ethusdt/);
+    expect(body.feed.symbols.ETHUSDT).toEqual({ seen: false, lastMessageAgeMs: null, stale: true });
+    expect(body.feed.symbols.BTCUSDT).toMatchObject({ seen: true, stale: false });
+    expect(body.feed.symbols.BTCUSDT!.lastMessageAgeMs).toBeLessThan(staleAfterMs);
+
+    const m = parsePrometheus(await (await fetch(`${follower.url}/metrics`)).text());
+    expect(sampleValue(m, 'qtrade_feed_symbol_messages_total', { symbol: 'ETHUSDT' })).toBe(0);
+    expect(sampleValue(m, 'qtrade_feed_symbol_messages_total', { symbol: 'BTCUSDT' })).toBeGreaterThan(0);
+    expect(sampleValue(m, 'qtrade_feed_symbol_last_message_age_seconds', { symbol: 'BTCUSDT' })).toBeLessThan(staleAfterMs / 1000);
+    expect(m.get('qtrade_feed_symbol_last_message_age_seconds')!.samples.map((s) => s.labels.symbol)).toEqual(['BTCUSDT']);
+
+    // The leader carries only BTCUSDT, which it has just published: it is ok.
+    expect((await health(leader)).status).toBe('ok');
   });
 
   it('refuses --bus and --follow together', async () => {

@@ -13,7 +13,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 interface Health {
   status: 'ok' | 'degraded' | 'down';
   reasons: string[];
-  feed: { state: string; connected: boolean; lagMs: number | null; lastMessageAgeMs: number | null };
+  feed: {
+    state: string;
+    connected: boolean;
+    lagMs: number | null;
+    lastMessageAgeMs: number | null;
+    symbols: Record<string, { seen: boolean; lastMessageAgeMs: number | null; stale: boolean }>;
+  };
   store: { ok: boolean; error?: string };
   uptimeSec: number;
   version: string;
@@ -79,6 +85,33 @@ describe('GET /health', () => {
       expect((await health()).body.status).toBe('ok');
     } finally {
       skew = 0;
+    }
+  });
+
+  it('turns degraded, naming the symbol, when one configured symbol gets no market data while another does', async () => {
+    let otherSkew = 0;
+    const staleAfterMs = 5_000;
+    const other = await startTestDaemon({ symbols: ['btcusdt', 'ethusdt'], staleAfterMs, wallNow: () => Date.now() + otherSkew });
+    try {
+      const node = other.daemon.node;
+      await other.fake.waitFor(() => other.daemon.ctx.metrics.feed().connected, 'the feed to open', 10_000);
+      // Binance sends BTCUSDT only, after the jump past the grace period: the feed as a whole is fresh.
+      otherSkew = staleAfterMs + 1_000;
+      other.trade({ id: 1, time: Date.now(), price: '42000.00000000' });
+      await other.fake.waitFor(() => node.kernel.stats().trades === 1, 'the trade to be sequenced', 5_000);
+      const { code, body } = await health(other);
+      expect(code).toBe(200);
+      expect(body.status).toBe('degraded');
+      expect(body.reasons).toHaveLength(1);
+      expect(body.reasons[0]).toMatch(/^no market data for ETHUSDT from Binance since start \d+ s ago$/);
+      expect(body.feed.symbols).toMatchObject({ BTCUSDT: { seen: true, stale: false }, ETHUSDT: { seen: false, lastMessageAgeMs: null, stale: true } });
+
+      other.trade({ id: 1, time: Date.now(), price: '3000.00000000', symbol: 'ETHUSDT' });
+      await other.fake.waitFor(() => node.kernel.stats().trades === 2, 'the ETHUSDT trade to be sequenced', 5_000);
+      const after = (await health(other)).body;
+      expect(after).toMatchObject({ status: 'ok', reasons: [], feed: { symbols: { ETHUSDT: { seen: true, stale: false } } } });
+    } finally {
+      await other.close();
     }
   });
 

@@ -6,7 +6,10 @@ import type { ApiResult, DaemonContext, Route } from '../types.js';
  * the document can never disagree with the routes actually served.
  */
 
-/** No market message for this long while "open" → degraded (Binance's busy streams tick several times a second). */
+/**
+ * No market message for this long → degraded, for the whole feed and for each configured symbol
+ * (Binance's book ticker and diffs tick several times a second on any listed symbol).
+ */
 export const STALE_AFTER_MS = 60_000;
 /** A probe that has not answered by then counts as failed, so /health itself never hangs. */
 export const PROBE_TIMEOUT_MS = 2_000;
@@ -23,17 +26,34 @@ export interface HealthReport {
   status: HealthStatus;
   /** Why the status is not ok, one line each. */
   reasons: string[];
-  feed: { state: string; connected: boolean; attempt: number; lagMs: number | null; lastMessageAgeMs: number | null };
+  feed: {
+    state: string;
+    connected: boolean;
+    attempt: number;
+    lagMs: number | null;
+    lastMessageAgeMs: number | null;
+    /** Per configured symbol: has any market data arrived, how long ago the last did, and is that past the grace period. */
+    symbols: Record<string, SymbolHealth>;
+  };
   uptimeSec: number;
   version: string;
   /** One entry per probe, by its name (store, bus). */
   [probe: string]: unknown;
 }
 
+export interface SymbolHealth {
+  seen: boolean;
+  lastMessageAgeMs: number | null;
+  stale: boolean;
+}
+
 /**
  * The health rule: the store failing is `down` (orders cannot be made durable, nothing works);
- * the feed not open, no market message for STALE_AFTER_MS, or another probe (the bus) failing is
- * `degraded` (the daemon answers, but its market data is stale or not shared).
+ * the feed not open, no market message for the grace period (ctx.staleAfterMs, STALE_AFTER_MS by
+ * default) on the whole feed or on any configured symbol, or another probe (the bus) failing is
+ * `degraded` (the daemon answers, but its market data is stale or not shared). Per symbol, because
+ * a busy symbol keeps the feed as a whole fresh while another gets nothing (a follower whose
+ * leader does not publish it, a symbol the exchange halted).
  */
 export async function checkHealth(ctx: DaemonContext): Promise<HealthReport> {
   const probes = await Promise.all(ctx.probes.map(async (p) => [p.name, await runProbe(p.check, ctx.wallNow)] as const));
@@ -48,20 +68,36 @@ export async function checkHealth(ctx: DaemonContext): Promise<HealthReport> {
     else if (status === 'ok') status = 'degraded';
   }
   if (!feed.connected) reasons.push(`feed ${feed.state}${feed.attempt > 0 ? ` (attempt ${feed.attempt})` : ''}`);
+  const staleAfterMs = ctx.staleAfterMs ?? STALE_AFTER_MS;
   const silentMs = feed.lastMessageAgeMs ?? now - feed.since;
-  if (silentMs > STALE_AFTER_MS) {
+  if (silentMs > staleAfterMs) {
     reasons.push(feed.lastMessageAgeMs === null ? `no market message since start ${Math.round(silentMs / 1000)} s ago` : `last market message ${Math.round(silentMs / 1000)} s ago`);
   }
+  const symbols: Record<string, SymbolHealth> = {};
+  for (const s of feed.symbols) {
+    const silent = s.lastMessageAgeMs ?? now - s.since;
+    const stale = silent > staleAfterMs;
+    symbols[s.symbol] = { seen: s.messages > 0, lastMessageAgeMs: s.lastMessageAgeMs, stale };
+    if (stale) reasons.push(symbolSilence(s.symbol, s.lastMessageAgeMs === null, silent, ctx.feedSource));
+  }
   if (status === 'ok' && reasons.length > 0) status = 'degraded';
-  const { since: _since, ...feedOut } = feed;
+  const { since: _since, symbols: _symbols, ...feedOut } = feed;
   return {
     status,
     reasons,
-    feed: feedOut,
+    feed: { ...feedOut, symbols },
     ...Object.fromEntries(probes),
     uptimeSec: Math.floor((now - ctx.startedAt) / 1000),
     version: ctx.version,
   };
+}
+
+/** "no market data for ETHUSDT from the leader since start 12 s ago (check that ...)". */
+function symbolSilence(symbol: string, never: boolean, silentMs: number, source: DaemonContext['feedSource']): string {
+  const from = source ? ` from ${source.name}` : '';
+  const when = never ? `since start ${Math.round(silentMs / 1000)} s ago` : `for ${Math.round(silentMs / 1000)} s`;
+  const hint = source?.checkSymbol ? ` (${source.checkSymbol(symbol)})` : '';
+  return `no market data for ${symbol}${from} ${when}${hint}`;
 }
 
 async function runProbe(check: () => Promise<void>, wallNow: () => number): Promise<ProbeResult> {
@@ -199,7 +235,7 @@ export function systemRoutes(ctx: DaemonContext, listRoutes: () => readonly Rout
       method: 'GET',
       path: '/health',
       scope: 'public',
-      summary: 'Daemon health: feed state, lag and silence, store and bus reachability. 200 when ok or degraded, 503 when down.',
+      summary: 'Daemon health: feed state, lag and silence (also per symbol), store and bus reachability. 200 when ok or degraded, 503 when down.',
       async handle(): Promise<ApiResult> {
         const report = await checkHealth(ctx);
         return { status: report.status === 'down' ? 503 : 200, body: report };
