@@ -222,6 +222,11 @@ describe("the dashboard's strategies, system, alerts and assistant are the daemo
     await until({ lastFrame: () => String(source.alerts.list()[0]?.fired) }, (n) => n === '1', 'the count read again');
     await source.alerts.remove(added.id);
     expect(source.alerts.list()).toEqual([]);
+    // This daemon has no webhook: an alert that should go there says so in the log (a tui one said nothing).
+    expect(events.filter((e) => e.kind === 'notice')).toEqual([]);
+    const hooked = await source.alerts.add({ symbol: 'BTCUSDT', condition: 'price > 70000', notify: 'tui,webhook' });
+    expect(events.filter((e) => e.kind === 'notice')).toEqual([{ kind: 'notice', level: 'warn', message: expect.stringMatching(/^no webhook configured: .*restart the daemon/) }]);
+    await source.alerts.remove(hooked.id);
     off();
   });
 

@@ -103,7 +103,7 @@ export async function openLiveSession(cfg: LiveSessionConfig): Promise<LiveSessi
       wallNow,
       strategies: { storeUrl: () => cfg.storeUrl },
       ...(cfg.ai ? { assistant: { config: cfg.ai } } : {}),
-      ...(cfg.notify ? { alerts: { bell: cfg.notify.bell } } : {}),
+      ...(cfg.notify ? { alerts: { bell: cfg.notify.bell, notify: cfg.notify } } : {}),
     });
     // The account's live strategies (persisted by whoever held it last, this TUI or the daemon)
     // continue before the feed starts, so none misses a candle.

@@ -220,6 +220,12 @@ describe('alerts in the live TUI (fake Binance)', () => {
       expect(bells).toBe(1);
       r.write('8');
       await until(r, (f) => f.includes('Alerts (0 active)') && f.includes('Fired (1)'), 'the panel');
+      // This session has no webhook: an alert that should go there warns in the log.
+      const warned = (): string[] => r.ctx.log.entries().map((e) => e.text).filter((t) => t.startsWith('alerts: '));
+      expect(warned()).toEqual([]);
+      const hooked = await live.source.alerts!.add({ symbol: 'BTCUSDT', condition: 'price > 70000', notify: 'tui,webhook' });
+      expect(warned()).toEqual([expect.stringMatching(/^alerts: no webhook configured: qtrade config set alerts\.webhookUrl URL/)]);
+      await live.source.alerts!.remove(hooked.id);
     } finally {
       r.unmount();
       await live.close();

@@ -41,8 +41,11 @@ export class DaemonAlerts implements AlertsSource {
   }
 
   async add(input: AlertInput): Promise<AlertItem> {
-    const a = alertFromJson(await this.opts.client.post('/api/qtrade/alerts', input));
+    const reply = await this.opts.client.post<Record<string, unknown>>('/api/qtrade/alerts', input);
+    const a = alertFromJson(reply);
     await this.refreshList();
+    // Channels the daemon has no settings for: the alert is kept but never delivered there.
+    if (Array.isArray(reply.warnings)) for (const w of reply.warnings) if (typeof w === 'string') this.emit({ kind: 'notice', level: 'warn', message: w });
     return a;
   }
 

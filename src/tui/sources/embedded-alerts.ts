@@ -4,6 +4,7 @@ import type { AlertInput } from '../../engine/alerts/spec.js';
 import { alertStatus, type AlertFiring } from '../../engine/alerts/types.js';
 import type { Bus } from '../../engine/bus.js';
 import { UsageError } from '../../engine/errors.js';
+import { unconfiguredChannelWarnings, type NotifyConfig } from '../../notify/config.js';
 import type { AlertItem, AlertsEvent, AlertsSource } from './alerts.js';
 
 export interface EmbeddedAlertsOptions {
@@ -12,6 +13,8 @@ export interface EmbeddedAlertsOptions {
   wallNow?: () => number;
   /** Firings kept for the panel. */
   historyLimit?: number;
+  /** Where this session delivers notifications (a live one): adding an alert on a channel it lacks warns. */
+  notify?: NotifyConfig;
 }
 
 const HISTORY = 200;
@@ -38,9 +41,11 @@ export class EmbeddedAlerts implements AlertsSource {
   private readonly unstored = new Map<string, AlertInput>();
   private readonly wallNow: () => number;
   private readonly limit: number;
+  private readonly notify: NotifyConfig | undefined;
 
   constructor(opts: EmbeddedAlertsOptions) {
     this.bell = opts.bell;
+    this.notify = opts.notify;
     this.wallNow = opts.wallNow ?? Date.now;
     this.limit = opts.historyLimit ?? HISTORY;
   }
@@ -84,6 +89,7 @@ export class EmbeddedAlerts implements AlertsSource {
     const rec = await svc.add(input, this.wallNow());
     if (!svc.log) this.unstored.set(rec.alert.id, input);
     this.emit({ kind: 'changed' });
+    if (this.notify) for (const message of unconfiguredChannelWarnings(rec.alert.notify, this.notify)) this.emit({ kind: 'notice', level: 'warn', message });
     return alertJson(svc.get(rec.alert.id, this.wallNow())!);
   }
 
