@@ -107,6 +107,9 @@ describe('AI panel', () => {
     const r = await aiLayout();
     await ask(r, 'buy a little BTC');
     const f = await until(r, (x) => x.includes('proposal p1: BUY 0.001 BTCUSDT LIMIT limit 60000') && x.includes('[a]pprove  [r]eject'), 'the card');
+    // The card shows while the answer's last request may still be on its way to the fake model: the
+    // next test's script must not be the one it gets.
+    await until(r, (x) => x.includes('I proposed a small buy'), 'the answer');
     expect(f).toContain('bid under the 1m SMA');
     expect(orders('ai-p1')).toEqual([]);
     r.write('a');
@@ -126,6 +129,7 @@ describe('AI panel', () => {
     const r = await aiLayout();
     await ask(r, 'where to take profit?');
     await until(r, (x) => x.includes('SELL 0.002 BTCUSDT LIMIT limit 99000'), 'the card');
+    await until(r, (x) => x.includes('Proposed a limit sell.'), 'the answer');
     const id = session.source.assistant!.proposals()[0]!.id;
     r.write('r');
     await until(r, (x) => x.includes(`proposal ${id} rejected: nothing placed`), 'the rejection');
