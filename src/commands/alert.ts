@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Settings } from '../config/resolve.js';
-import { connectDaemon, type DaemonClient } from '../client/daemon-client.js';
+import { connectDaemon, DaemonRequestError, type DaemonClient } from '../client/daemon-client.js';
 import { CONDITION_FORMS } from '../engine/alerts/errors.js';
 import { alertJson, firingJson } from '../engine/alerts/format.js';
 import { AlertLog } from '../engine/alerts/log.js';
@@ -253,6 +253,20 @@ function unknownAlert(id: string): UsageError {
 
 const API = '/api/qtrade/alerts';
 
+/**
+ * The daemon's refusals of bad input are usage errors here too (exit 2, as without a daemon): its 404
+ * for an unknown id says what the store path says, its 400 (bad symbol, condition, duration) its own words.
+ */
+async function usage<T>(id: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof DaemonRequestError && err.status === 404 && id !== undefined) throw unknownAlert(id);
+    if (err instanceof DaemonRequestError && (err.status === 400 || err.status === 404)) throw new UsageError(err.msg, { cause: err });
+    throw err;
+  }
+}
+
 /** Through a running daemon: changes take effect in its engine at once. */
 class DaemonAlerts implements AlertsApi {
   readonly where = 'daemon';
@@ -264,7 +278,7 @@ class DaemonAlerts implements AlertsApi {
     const bundled = bundledInstruments();
     if (input.symbol.trim() === '*' || bundled.has(input.symbol.trim())) alertSpecFrom(input, bundled, 0);
     // The daemon delivers with its own settings (read at its start), so it says which channels it lacks.
-    const { warnings, ...alert } = await this.client.post<AlertRow & { warnings?: unknown }>(API, input);
+    const { warnings, ...alert } = await usage(undefined, () => this.client.post<AlertRow & { warnings?: unknown }>(API, input));
     return { alert, warnings: Array.isArray(warnings) ? warnings.filter((w): w is string => typeof w === 'string') : [] };
   }
 
@@ -273,15 +287,15 @@ class DaemonAlerts implements AlertsApi {
   }
 
   remove(id: string): Promise<AlertRow> {
-    return this.client.delete<AlertRow>(API, { id });
+    return usage(id, () => this.client.delete<AlertRow>(API, { id }));
   }
 
   test(id: string): Promise<TestResult> {
-    return this.client.post<TestResult>(`${API}/test`, undefined, { id });
+    return usage(id, () => this.client.post<TestResult>(`${API}/test`, undefined, { id }));
   }
 
-  async history(id: string | undefined, limit: number): Promise<FiringRow[]> {
-    if (id === undefined) return this.client.get<FiringRow[]>(`${API}/history`, { limit });
-    return (await this.client.get<{ history: FiringRow[] }>(API, { id, limit })).history;
+  history(id: string | undefined, limit: number): Promise<FiringRow[]> {
+    // With an id, a removed alert's firings too (its history stays), as from the store.
+    return usage(id, () => this.client.get<FiringRow[]>(`${API}/history`, { limit, ...(id !== undefined ? { id } : {}) }));
   }
 }

@@ -74,6 +74,10 @@ describe('alerts in the daemon', () => {
     expect(del.status).toBe(200);
     expect((await api<unknown[]>('GET', '/api/qtrade/alerts')).json).toEqual([]);
     expect((await api('DELETE', '/api/qtrade/alerts?id=a1')).status).toBe(404);
+    // Its firing history stays, through the daemon as in the store.
+    const kept = await runCli(['--data-dir', d.dataDir, 'alert', 'history', 'a1', '--json'], { env: { QTRADE_CONNECT: undefined } });
+    expect(kept.code).toBe(0);
+    expect((JSON.parse(kept.stdout) as Array<{ id: string }>).map((f) => f.id)).toEqual(['a1.1']);
     d.trade({ id: 4, time: T0 + 3000, price: '60000.00' });
     d.trade({ id: 5, time: T0 + 4000, price: '61500.00' });
     await new Promise((r) => setTimeout(r, 300));
@@ -129,5 +133,28 @@ describe('alerts in a daemon with no webhook or Telegram', () => {
         'telegram: failed: Telegram not configured: qtrade config set telegram.botToken TOKEN and telegram.chatId ID\n',
     );
     expect(t.stderr.split('\n')[0]).toBe('error: the test notification did not reach webhook, telegram');
+  }, 60_000);
+});
+
+describe('an unknown alert id through a daemon', () => {
+  let bare: TestDaemon;
+  beforeAll(async () => {
+    bare = await startTestDaemon({ alerts: { webhook: undefined, telegram: undefined, bell: false } });
+  });
+  afterAll(async () => {
+    await bare?.close();
+  });
+  const cli = (...args: string[]) => runCli(['--data-dir', bare.dataDir, 'alert', ...args], { env: { QTRADE_CONNECT: undefined } });
+
+  it('is bad usage (exit 2) naming the id, as without a daemon, for rm, test and history', async () => {
+    for (const args of [['rm', 'zz9'], ['test', 'zz9'], ['history', 'zz9']]) {
+      const r = await cli(...args);
+      expect([args.join(' '), r.code]).toEqual([args.join(' '), 2]);
+      expect(r.stderr).toBe('error: no alert "zz9"\nhint: qtrade alert list --all shows the alerts and their ids\n');
+    }
+    // A symbol only the daemon can judge (not in the bundled list): its 400 is bad usage too.
+    const add = await cli('add', 'FOOUSDT', 'price > 1');
+    expect(add.code).toBe(2);
+    expect(add.stderr).toContain('FOOUSDT');
   }, 60_000);
 });

@@ -112,10 +112,14 @@ export function qtradeAlertRoutes(ctx: DaemonContext): Route[] {
       method: 'GET',
       path: '/api/qtrade/alerts/history',
       scope: 'read',
-      summary: 'Recent firings of every alert, newest last',
-      params: { limit: 'how many (default 50, at most 1000)' },
+      summary: 'Recent firings of every alert, or of one (also a removed one: its firing history stays), newest last',
+      params: { id: 'only this alert\'s firings (404 if it is unknown and never fired)', limit: 'how many (default 50, at most 1000)' },
       handle: async (req) => {
-        const history = await alerts().service.history({ limit: intParam(req, 'limit', { min: 1, max: 1000, fallback: 50 })! });
+        const id = optionalParam(req, 'id');
+        const limit = intParam(req, 'limit', { min: 1, max: 1000, fallback: 50 })!;
+        const svc = alerts().service;
+        const history = await svc.history({ ...(id !== undefined ? { alertId: id } : {}), limit });
+        if (id !== undefined && history.length === 0 && !svc.get(id, ctx.wallNow())) throw new ApiError(404, -1000, `No alert with id "${id}" (GET /api/qtrade/alerts lists them).`);
         return { body: history.map(firingJson) };
       },
     },
