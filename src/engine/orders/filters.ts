@@ -249,7 +249,7 @@ export function checkFilters(f: SymbolFilters, inst: Instrument, o: FilterInput,
   }
   const s = scales(inst);
   if (f.minNotional && (!isMarket || f.minNotional.applyToMarket)) {
-    const v = orderNotional(o, isMarket, s, () => ctx.refPrice(f.minNotional!.avgPriceMins));
+    const v = orderNotional(o, isMarket, s, ctx, f.minNotional.avgPriceMins);
     if (v !== undefined && v < f.minNotional.min) return Rejections.filter('MIN_NOTIONAL');
   }
   if (f.notional) {
@@ -257,7 +257,7 @@ export function checkFilters(f: SymbolFilters, inst: Instrument, o: FilterInput,
     const checkMin = !isMarket || n.applyMinToMarket;
     const checkMax = n.max !== 0n && (!isMarket || n.applyMaxToMarket);
     if (checkMin || checkMax) {
-      const v = orderNotional(o, isMarket, s, () => ctx.refPrice(n.avgPriceMins));
+      const v = orderNotional(o, isMarket, s, ctx, n.avgPriceMins);
       if (v !== undefined && ((checkMin && v < n.min) || (checkMax && v > n.max))) return Rejections.filter('NOTIONAL');
     }
   }
@@ -268,11 +268,11 @@ export function checkFilters(f: SymbolFilters, inst: Instrument, o: FilterInput,
   return undefined;
 }
 
-function orderNotional(o: FilterInput, isMarket: boolean, s: Scales, ref: () => RefPrice | undefined): Amount | undefined {
+function orderNotional(o: FilterInput, isMarket: boolean, s: Scales, ctx: FilterContext, avgPriceMins: number): Amount | undefined {
   if (o.quoteOrderQty !== undefined) return o.quoteOrderQty;
   if (o.qty === undefined) return undefined;
   if (!isMarket && o.price !== undefined) return notional(o.price, o.qty, s);
-  const r = ref();
+  const r = ctx.refPrice(avgPriceMins);
   return r ? notionalAtRef(o.qty, r, s) : undefined;
 }
 

@@ -21,6 +21,7 @@ import {
   type Rejection,
 } from './types.js';
 import { validateRequest } from './validate.js';
+import { upperSymbol } from '../market/symbol-case.js';
 
 export interface PaperEngineOptions {
   instruments: Iterable<Instrument>;
@@ -153,7 +154,7 @@ export class PaperEngine {
       const existing = this.state.byClientId.get(req.clientOrderId);
       if (existing) return { ok: true, order: copyOrder(existing), duplicate: true, fills: [], events: [] };
     }
-    const symbol = typeof req.symbol === 'string' ? req.symbol.toUpperCase() : '';
+    const symbol = typeof req.symbol === 'string' ? upperSymbol(req.symbol) : '';
     const rejection = this.place(req, symbol, now);
     if (rejection) {
       this.emit({
@@ -177,7 +178,7 @@ export class PaperEngine {
   /** Cancels one open order (Binance DELETE /api/v3/order). */
   cancel(symbol: string, ref: OrderRef, now: number): CancelResult {
     this.begin();
-    const r = this.cancelOne(symbol.toUpperCase(), ref, now);
+    const r = this.cancelOne(upperSymbol(symbol), ref, now);
     const events = this.end();
     return 'code' in r ? { ok: false, rejection: r, events } : { ok: true, order: copyOrder(r), events };
   }
@@ -301,7 +302,7 @@ export class PaperEngine {
    * orders): the same numbers as counting openOrders() and summing their unfilled quantities.
    */
   openTotals(symbol: string): OpenTotals {
-    const sym = symbol.toUpperCase();
+    const sym = upperSymbol(symbol);
     let total = 0;
     let mine: SymbolOrders | undefined;
     for (const [s, so] of this.state.open) {
@@ -340,7 +341,7 @@ export class PaperEngine {
 
   /** Last trade price seen for a symbol (price raw). */
   lastPrice(symbol: string): number | undefined {
-    return this.refs.get(symbol.toUpperCase())?.last;
+    return this.refs.get(upperSymbol(symbol))?.last;
   }
 
   /** Canonical account state (see snapshotState). */

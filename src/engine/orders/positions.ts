@@ -22,11 +22,21 @@ const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
 /** Folds one fill into the symbol's position. */
 export function applyFillToPosition(pos: PositionState, fill: Fill, baseAsset: string, s: Scales): void {
-  const sign = fill.side === 'BUY' ? 1n : -1n;
-  const feeInBase = fill.commissionAsset === baseAsset;
-  const dq = sign * qtyAmount(fill.qty, s) - (feeInBase ? fill.commission : 0n);
-  const dc = -sign * fill.quoteQty - (feeInBase ? 0n : fill.commission);
-  pos.fees += feeInBase ? (fill.commission * BigInt(fill.price)) / s.priceDiv : fill.commission;
+  // Every bigint operation allocates: a fill (twice per fill, here and in the risk engine) does only the ones it needs.
+  const buy = fill.side === 'BUY';
+  const base = qtyAmount(fill.qty, s);
+  let dq = buy ? base : -base;
+  let dc = buy ? -fill.quoteQty : fill.quoteQty;
+  const fee = fill.commission;
+  if (fee !== 0n) {
+    if (fill.commissionAsset === baseAsset) {
+      dq -= fee;
+      pos.fees += (fee * BigInt(fill.price)) / s.priceDiv;
+    } else {
+      dc -= fee;
+      pos.fees += fee;
+    }
+  }
   moveBy(pos, dq, dc);
 }
 

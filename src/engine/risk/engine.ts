@@ -9,6 +9,7 @@ import { formatBase, formatPrice, formatQuote, formatWindow } from './format.js'
 import { PCT_SCALE, emptyLimits, type LimitSet, type RiskLimits } from './limits.js';
 import { RISK_CODES, type RiskRejection, type RiskRule } from './rejections.js';
 import type { RiskView } from './view.js';
+import { upperSymbol } from '../market/symbol-case.js';
 
 /**
  * Pre-trade risk: a pure, deterministic state machine. No I/O, no clock of its own: every time it
@@ -178,7 +179,7 @@ export class RiskEngine {
 
   /** The first rule `req` breaks, or undefined when it may go to the venue. Records nothing (it only learns view.instrument). */
   check(req: OrderRequest, view: RiskView): RiskRejection | undefined {
-    const symbol = typeof req.symbol === 'string' ? req.symbol.toUpperCase() : '';
+    const symbol = typeof req.symbol === 'string' ? upperSymbol(req.symbol) : '';
     if (this.st.state === 'HALTED') return reject('halted', symbol, `trading halted: ${this.st.reason} (rule halted)`);
     const inst = view.instrument;
     if (inst) this.addInstrument(inst);
@@ -209,7 +210,7 @@ export class RiskEngine {
    * limit keep times.
    */
   recordOrder(symbol: string, time: number): void {
-    const sym = symbol.toUpperCase();
+    const sym = upperSymbol(symbol);
     const own = this.lim.symbols[sym]?.orderRate;
     if (own) {
       let w = this.rateBySymbol.get(sym);

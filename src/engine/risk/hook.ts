@@ -3,6 +3,7 @@ import type { OrderRequest } from '../orders/types.js';
 import type { RiskEngine } from './engine.js';
 import type { RiskRejection } from './rejections.js';
 import { buildRiskView, type RiskViewSource } from './view.js';
+import { upperSymbol } from '../market/symbol-case.js';
 
 export interface RiskHookOptions {
   /** Event time for callers that do not pass one (the kernel's Clock). */
@@ -23,7 +24,7 @@ export function riskPreTrade(
   opts: RiskHookOptions,
 ): (req: OrderRequest, src: RiskViewSource, now?: number) => RiskRejection | undefined {
   return (req, src, now) => {
-    const symbol = typeof req.symbol === 'string' ? req.symbol.toUpperCase() : '';
+    const symbol = typeof req.symbol === 'string' ? upperSymbol(req.symbol) : '';
     const top = opts.top?.(symbol);
     const view = buildRiskView(src, {
       symbol,

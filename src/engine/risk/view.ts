@@ -1,6 +1,7 @@
 import type { Instrument } from '../market/types.js';
 import type { OpenTotals } from '../orders/paper-engine.js';
 import type { Amount, Order, Position } from '../orders/types.js';
+import { upperSymbol } from '../market/symbol-case.js';
 
 /**
  * Everything the risk engine reads about the account and the market for one request, at one
@@ -63,7 +64,7 @@ export interface RiskViewArgs {
  */
 export function buildRiskView(src: RiskViewSource, args: RiskViewArgs): RiskView {
   const { now, instrument } = args;
-  const sym = args.symbol.toUpperCase();
+  const sym = upperSymbol(args.symbol);
   if (typeof src.openTotals === 'function') {
     const t = src.openTotals(sym);
     return {
