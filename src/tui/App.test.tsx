@@ -36,6 +36,9 @@ const focusedTitle = (frame: string): string | undefined => /╔═ ([^═]+?) [
 const logRowsOf = (frame: string, id: number, status: string): string[] =>
   frame.split('\n').filter((l) => /^[│║]/.test(l) && new RegExp(`order ${id} .* ${status}\\b`).test(l));
 
+/** Rows of the Log panel (layout 4) that mention `text`, the bottom line left out. */
+const refusalRows = (frame: string, text: string): string[] => frame.split('\n').filter((l) => /^[│║]/.test(l) && l.includes(text));
+
 describe('App', () => {
   it('moves the focus with Tab and Shift-Tab, highlighting the focused panel', async () => {
     const r = await full();
@@ -143,15 +146,55 @@ describe('App', () => {
     r.unmount();
   });
 
-  it('a command the engine refuses is reported, not swallowed', async () => {
+  it('a command the engine refuses is reported, not swallowed, and on the log once', async () => {
     const r = await full();
     r.write('/');
     await until(r, (f) => f.includes(' > '), 'command line');
     await type(r, 'sell 0.00001 btcusdt limit 50000');
     r.write(KEYS.enter);
-    const f = await until(r, (x) => x.includes('✗ -'), 'refusal');
     // 0.00001 BTC at 50,000 is 0.50 USDT, under the 5 USDT minimum notional.
-    expect(f).toContain('Filter failure: NOTIONAL');
+    await until(r, (x) => x.split('\n').at(-1)!.includes('Filter failure: NOTIONAL'), 'refusal');
+    // A later command's line on the log: the refused one has long finished by then.
+    r.write('/');
+    await until(r, (f) => f.includes(' > '), 'command line again');
+    await type(r, 'symbol NOPEUSDT');
+    r.write(KEYS.enter);
+    r.write('4');
+    const f = await until(r, (x) => x.includes('Log (') && x.includes('NOPEUSDT is not in'), 'the log panel');
+    expect(refusalRows(f, 'NOTIONAL')).toEqual([expect.stringContaining('BTCUSDT order refused: -1013 Filter failure: NOTIONAL')]);
+    r.unmount();
+  });
+
+  it('a refusal before the engine (no event of its own) is still reported once by the command', async () => {
+    const r = await full();
+    r.write('/');
+    await until(r, (f) => f.includes(' > '), 'command line');
+    await type(r, 'buy 0.0010000001 btcusdt limit 50000');
+    r.write(KEYS.enter);
+    await until(r, (x) => x.split('\n').at(-1)!.includes('✗ -1111'), 'refusal');
+    r.write('4');
+    const f = await until(r, (x) => x.includes('Log (') && refusalRows(x, '-1111').length > 0, 'the log panel');
+    expect(refusalRows(f, '-1111')).toHaveLength(1);
+    r.unmount();
+  });
+
+  it('an order the form sends and the engine refuses is on the log once', async () => {
+    const r = await full();
+    r.write('b');
+    await until(r, (f) => focusedTitle(f) === 'Order entry BTCUSDT', 'entry focused');
+    await type(r, '0.000001');
+    await until(r, (f) => f.includes('qty   0.000001'), 'qty typed');
+    r.write(KEYS.enter);
+    await until(r, (x) => x.includes('✗ -1013'), 'rejection');
+    r.write(KEYS.tab);
+    await until(r, (x) => focusedTitle(x) !== 'Order entry BTCUSDT', 'focus off the form');
+    r.write('/');
+    await until(r, (f) => f.includes(' > '), 'command line');
+    await type(r, 'symbol NOPEUSDT');
+    r.write(KEYS.enter);
+    r.write('4');
+    const f = await until(r, (x) => x.includes('Log (') && x.includes('NOPEUSDT is not in'), 'the log panel');
+    expect(refusalRows(f, 'LOT_SIZE')).toEqual([expect.stringContaining('BTCUSDT order refused: -1013 Filter failure: LOT_SIZE')]);
     r.unmount();
   });
 

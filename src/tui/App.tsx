@@ -18,6 +18,7 @@ import { OpenOrders } from './panels/OpenOrders.js';
 import { OrderBook } from './panels/OrderBook.js';
 import { EMPTY_DRAFT, OrderEntry, type OrderDraft } from './panels/OrderEntry.js';
 import { Positions } from './panels/Positions.js';
+import { placeTicket } from './place.js';
 import { Trades } from './panels/Trades.js';
 import { WatchStrip } from './panels/WatchStrip.js';
 import { Watchlist } from './panels/Watchlist.js';
@@ -117,9 +118,11 @@ export function App({ onQuit, initialLayout = 1, onBell }: AppProps) {
           log.add('info', `review the order in Order entry and press Enter to send it to ${venue}`);
           return;
         }
-        // The order's own events put it on the log (exchange time, fills), as for the form's orders;
-        // a success line here would say the same thing twice.
-        source.place(t).catch(fail);
+        // The order's own events put it on the log (exchange time, fills, a refusal), as for the form's
+        // orders; a line here would say the same thing twice. Only what no event tells is logged here.
+        void placeTicket(source, t).then((p) => {
+          if (!p.ok && !p.onLog) fail(p.error);
+        });
         return;
       }
       case 'cancel': {

@@ -9,6 +9,7 @@ import { useTui } from '../hooks.js';
 import type { OrderTicket, VenueName } from '../source.js';
 import { toneColor, VENUE_LABEL, VENUE_TONE } from '../theme.js';
 import { useKeyState, usePanelKeys } from '../keys.js';
+import { placeTicket } from '../place.js';
 import { Panel, inner } from './Panel.js';
 
 export const ENTRY_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER'] as const;
@@ -102,19 +103,18 @@ export function OrderEntry({ width, height, focused, symbol, draft, onDraft, dra
     setReviewing(false);
     setBusy(true);
     setResult(undefined);
-    source.place(ticketOf(draftRef.current, symbol)).then(
-      (p) => {
-        const text = inst ? placedText(p, inst) : `✓ order ${p.order.orderId} ${p.order.status}`;
-        setResult({ ok: true, text });
-        setBusy(false);
-      },
-      (err: unknown) => {
-        const d = describeError(err);
+    void placeTicket(source, ticketOf(draftRef.current, symbol)).then((r) => {
+      if (r.ok) {
+        const p = r.placed;
+        setResult({ ok: true, text: inst ? placedText(p, inst) : `✓ order ${p.order.orderId} ${p.order.status}` });
+      } else {
+        const d = describeError(r.error);
         setResult({ ok: false, text: `✗ ${d.text}` });
-        log.add('error', `order entry: ${d.text}`);
-        setBusy(false);
-      },
-    );
+        // A refusal the engine published is on the log already (order refused: ...).
+        if (!r.onLog) log.add('error', `order entry: ${d.text}`);
+      }
+      setBusy(false);
+    });
   };
 
   usePanelKeys('entry', (input, key) => {
