@@ -22,7 +22,7 @@ import type {
   StrategyPosition,
   StrategyState,
 } from './api.js';
-import { ATR, Bollinger, EMA, MACD, OBV, RSI, SMA, Stochastic, VWAP, WMA } from './indicators/index.js';
+import { ATR, Bollinger, CandleReader, EMA, MACD, OBV, RSI, SMA, Stochastic, VWAP, WMA } from './indicators/index.js';
 import { resolveParams, type ParamSchema, type ParamValues } from './params.js';
 import { refused, type OrderSink } from './sink.js';
 
@@ -87,6 +87,9 @@ const E8 = 10n ** BigInt(AMOUNT_SCALE - 8);
 const noop = (): void => {};
 
 const OBJECT_PROTO = Object.prototype;
+
+/** Indicators that read only a candle's close: `update(close)` gives what `update(candle)` would. */
+const CLOSE_ONLY: ReadonlyArray<abstract new (...args: never[]) => unknown> = [SMA, EMA, WMA, RSI, MACD, Bollinger];
 
 /** A plain object whose own values are all strings, finite-or-not numbers, booleans, null or undefined. */
 function flatJson(state: unknown): boolean {
@@ -440,6 +443,9 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   private readonly made = new Map<string, { update(c: Candle): unknown }>();
   /** made's values in creation order (fed every candle). */
   private readonly fed: Array<{ update(c: Candle): unknown }> = [];
+  /** Per fed indicator: itself when it reads only the close (fed the close as a number), else undefined. */
+  private readonly fedClose: Array<{ update(close: number): unknown } | undefined> = [];
+  private readonly reader = new CandleReader();
   private readonly tick: number;
   private readonly step: number;
   private readonly pMul: number;
@@ -466,6 +472,8 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
         ind = build();
         this.made.set(key, ind);
         this.fed.push(ind);
+        const i = ind;
+        this.fedClose.push(CLOSE_ONLY.some((K) => i instanceof K) ? (ind as unknown as { update(close: number): unknown }) : undefined);
         if (this.candleValue) ind.update(this.candleValue);
       }
       return ind;
@@ -528,10 +536,21 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
     return this.candleValue;
   }
 
-  /** Feeds every indicator made so far with a closed candle (before onCandle). */
+  /**
+   * Feeds every indicator made so far with a closed candle (before onCandle). The close is
+   * converted once, as each indicator's own reader would convert it: an indicator reading the
+   * candle calls its reader, which the optimizer does not inline here, and every such call returned
+   * its float boxed (a heap number per indicator per candle).
+   */
   feed(c: Candle): void {
     const fed = this.fed;
-    for (let i = 0; i < fed.length; i++) fed[i]!.update(c);
+    const fedClose = this.fedClose;
+    const close = this.reader.price(c.close, c.priceScale);
+    for (let i = 0; i < fed.length; i++) {
+      const p = fedClose[i];
+      if (p) p.update(close);
+      else fed[i]!.update(c);
+    }
   }
 
   position(symbol?: string): StrategyPosition {
