@@ -3,7 +3,7 @@ import { bundledMarket } from '../orders/bundled-filters.js';
 import { parseAmount } from '../orders/amounts.js';
 import type { Fill } from '../orders/types.js';
 import { EquitySeries } from './equity.js';
-import { computeMetrics, roundTrips } from './metrics.js';
+import { amountToNumber, computeMetrics, roundTrips } from './metrics.js';
 
 const inst = bundledMarket().instruments.get('BTCUSDT');
 const MIN = 60_000;
@@ -71,5 +71,105 @@ describe('computeMetrics on hand-computed cases', () => {
     expect(m.avgTrade).toBeCloseTo((0.978011 - 0.5189905) / 2, 12);
     // Fees: 0.0001 BTC @100 + 0.010989 + 0.0001 BTC @100 + 0.0094905 = 0.0404795 USDT.
     expect(m.feesPaidExact).toBe(parseAmount('0.0404795'));
+  });
+});
+
+/**
+ * The statistics as computeMetrics first computed them: every return kept in an array and every
+ * mark's peak in another, then a second pass over all marks for the exact drawdown. computeMetrics
+ * now keeps neither array; it must give the same bits.
+ */
+function reference(series: EquitySeries, barMs: number) {
+  const n = series.length;
+  const eq = series.equity;
+  const rets: number[] = [];
+  const peakOf: number[] = [];
+  let sum = 0;
+  let exposed = 0;
+  let peak = 0;
+  let peakNum = n > 0 ? eq[0]! : 0;
+  let maxDdFloat = 0;
+  for (let i = 0; i < n; i++) {
+    const e = eq[i]!;
+    if (i > 0) {
+      const r = eq[i - 1]! > 0 ? e / eq[i - 1]! - 1 : 0;
+      rets.push(r);
+      sum += r;
+      exposed += series.exposed[i]!;
+    }
+    if (e > peakNum * (1 + 1e-12) || (e >= peakNum * (1 - 1e-12) && series.compare(i, peak) >= 0)) {
+      peak = i;
+      peakNum = e;
+    } else if (peakNum > 0 && (peakNum - e) / peakNum > maxDdFloat) maxDdFloat = (peakNum - e) / peakNum;
+    peakOf.push(peak);
+  }
+  let maxDd = 0;
+  let ddPeak = 0;
+  if (maxDdFloat > 0) {
+    for (let i = 0; i < n; i++) {
+      const p = peakOf[i]!;
+      if (p === i || !(eq[p]! > 0) || (eq[p]! - eq[i]!) / eq[p]! < maxDdFloat - 1e-9) continue;
+      const pe = series.exact(p);
+      const dd = amountToNumber(pe - series.exact(i)) / amountToNumber(pe);
+      if (dd > maxDd) {
+        maxDd = dd;
+        ddPeak = p;
+      }
+    }
+  }
+  const perYear = Math.sqrt((365 * 86_400_000) / barMs);
+  let sharpe: number | null = null;
+  let sortino: number | null = null;
+  if (rets.length >= 2) {
+    const mean = sum / rets.length;
+    let sq = 0;
+    let down = 0;
+    for (const r of rets) {
+      sq += (r - mean) ** 2;
+      down += r < 0 ? r * r : 0;
+    }
+    if (sq / (rets.length - 1) > 0) sharpe = (mean / Math.sqrt(sq / (rets.length - 1))) * perYear;
+    if (down / rets.length > 0) sortino = (mean / Math.sqrt(down / rets.length)) * perYear;
+  }
+  return { sharpe, sortino, maxDrawdown: maxDd, ddPeakTime: maxDd > 0 ? series.time[ddPeak]! : undefined, exposure: n > 1 ? exposed / (n - 1) : 0 };
+}
+
+describe('computeMetrics statistics', () => {
+  it('match the two-array computation bit for bit on random curves with ties and plateaus', () => {
+    let seed = 7;
+    const rnd = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    let drawdowns = 0;
+    for (let run = 0; run < 40; run++) {
+      const s = new EquitySeries(inst.priceScale, 16);
+      let quote = parseAmount('1000');
+      let base = 0n;
+      let price = 4_250_000;
+      const n = 50 + Math.floor(rnd() * 3000);
+      for (let i = 0; i < n; i++) {
+        const u = rnd();
+        // Trades now and then (holdings change), otherwise the price walks, often not at all.
+        if (u < 0.03 && base === 0n) {
+          base = (quote * 10n ** 2n) / BigInt(price) / 2n;
+          quote -= (base * BigInt(price)) / 10n ** 2n;
+        } else if (u < 0.06 && base > 0n) {
+          quote += (base * BigInt(price)) / 10n ** 2n;
+          base = 0n;
+        }
+        if (rnd() < 0.6) price = Math.max(100, price + Math.round((rnd() - 0.5) * (run % 2 ? 40 : 20_000)));
+        s.hold(quote, base);
+        s.mark(i * MIN, price, base > 0n);
+      }
+      const m = computeMetrics({ equity: s, fills: [], instrument: inst, barMs: MIN });
+      const r = reference(s, MIN);
+      expect(Object.is(m.sharpe, r.sharpe)).toBe(true);
+      expect(Object.is(m.sortino, r.sortino)).toBe(true);
+      expect(Object.is(m.maxDrawdown, r.maxDrawdown)).toBe(true);
+      expect(Object.is(m.exposure, r.exposure)).toBe(true);
+      if (r.ddPeakTime !== undefined) {
+        drawdowns++;
+        expect(m.maxDrawdownDurationMs).toBeGreaterThan(0);
+      }
+    }
+    expect(drawdowns).toBeGreaterThan(30);
   });
 });

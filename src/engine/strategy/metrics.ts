@@ -132,22 +132,25 @@ export function computeMetrics(input: MetricsInput): Metrics {
   const eq = series.equity;
   const times = series.time;
   const flags = series.exposed;
-  // One pass over the marks: returns, their sum, exposure, and the drawdown in floats.
-  const rets = new Float64Array(Math.max(0, n - 1));
-  /** The peak each mark's drawdown is measured from. */
-  const peakOf = new Int32Array(n);
+  // One pass over the marks: the returns' sum, exposure, and the drawdown in floats. Nothing is
+  // allocated per mark (a year of 1m bars is 525,600 marks): the returns are recomputed for the
+  // deviations below, and only the marks that may hold the max drawdown are kept.
   let sum = 0;
   let exposed = 0;
   let peak = 0;
   let peakNum = n > 0 ? eq[0]! : 0;
   let maxDdFloat = 0;
+  /**
+   * Marks whose float drawdown is within 1e-9 of the largest so far, and their peaks. The max
+   * drawdown only grows, so every mark within 1e-9 of the final one is among them.
+   */
+  const ddAt: number[] = [];
+  const ddPeakOf: number[] = [];
   for (let i = 0; i < n; i++) {
     const e = eq[i]!;
     if (i > 0) {
       const prev = eq[i - 1]!;
-      const r = prev > 0 ? e / prev - 1 : 0;
-      rets[i - 1] = r;
-      sum += r;
+      sum += prev > 0 ? e / prev - 1 : 0;
       exposed += flags[i]!;
     }
     // A new peak when the exact equity is at least the peak's (the floats decide unless they are
@@ -155,8 +158,14 @@ export function computeMetrics(input: MetricsInput): Metrics {
     if (e > peakNum * (1 + 1e-12) || (e >= peakNum * (1 - 1e-12) && series.compare(i, peak) >= 0)) {
       peak = i;
       peakNum = e;
-    } else if (peakNum > 0 && (peakNum - e) / peakNum > maxDdFloat) maxDdFloat = (peakNum - e) / peakNum;
-    peakOf[i] = peak;
+    } else if (peakNum > 0) {
+      const dd = (peakNum - e) / peakNum;
+      if (dd > maxDdFloat) maxDdFloat = dd;
+      if (dd >= maxDdFloat - 1e-9) {
+        ddAt.push(i);
+        ddPeakOf.push(peak);
+      }
+    }
   }
   // The max drawdown measured on the exact marks: only the bars within rounding of the float
   // maximum can hold it. Its duration runs from its peak to the peak's recovery (or the end).
@@ -165,9 +174,10 @@ export function computeMetrics(input: MetricsInput): Metrics {
   if (maxDdFloat > 0) {
     let lastPeak = -1;
     let peakExact = 0n;
-    for (let i = 0; i < n; i++) {
-      const p = peakOf[i]!;
-      if (p === i || !(eq[p]! > 0) || (eq[p]! - eq[i]!) / eq[p]! < maxDdFloat - 1e-9) continue;
+    for (let k = 0; k < ddAt.length; k++) {
+      const i = ddAt[k]!;
+      const p = ddPeakOf[k]!;
+      if ((eq[p]! - eq[i]!) / eq[p]! < maxDdFloat - 1e-9) continue;
       if (p !== lastPeak) {
         lastPeak = p;
         peakExact = series.exact(p);
@@ -189,18 +199,20 @@ export function computeMetrics(input: MetricsInput): Metrics {
   const perYear = Math.sqrt(YEAR_MS / input.barMs);
   let sharpe: number | null = null;
   let sortino: number | null = null;
-  if (rets.length >= 2) {
-    const mean = sum / rets.length;
+  if (bars >= 2) {
+    const mean = sum / bars;
     let sq = 0;
     let down = 0;
-    for (let i = 0; i < rets.length; i++) {
-      const r = rets[i]!;
-      sq += (r - mean) ** 2;
+    for (let i = 1; i < n; i++) {
+      const prev = eq[i - 1]!;
+      const r = prev > 0 ? eq[i]! / prev - 1 : 0;
+      const d = r - mean;
+      sq += d * d;
       down += r < 0 ? r * r : 0;
     }
-    const variance = sq / (rets.length - 1);
+    const variance = sq / (bars - 1);
     if (variance > 0) sharpe = (mean / Math.sqrt(variance)) * perYear;
-    down /= rets.length;
+    down /= bars;
     if (down > 0) sortino = (mean / Math.sqrt(down)) * perYear;
   }
 
