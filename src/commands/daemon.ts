@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../engine/errors.js';
 import { findDaemon, pidAlive } from '../server/daemon-file.js';
 import { launchDaemon } from '../server/launch.js';
+import { STALE_AFTER_MS } from '../server/routes/system.js';
 import { checkRedisUrl } from '../engine/market/redis/url.js';
 import { parseSymbols, parseChannels } from './args.js';
 import { action, out, settingsFor } from './context.js';
@@ -16,13 +17,14 @@ interface RunOptions {
   logLevel: string;
   bus?: string;
   follow?: string;
+  staleAfter?: string;
 }
 
 export function register(program: Command): void {
   const daemon = program
     .command('daemon')
     .description('run the engine headless and serve it over HTTP/WebSocket (Binance-compatible REST, streams, /health, /metrics)');
-  daemon
+  const run = daemon
     .command('run', { isDefault: true })
     .description('start the daemon in the foreground (JSON logs on stdout; SIGTERM or `qtrade daemon stop` ends it)')
     .option('--host <host>', 'address to bind; a non-loopback one needs tokens (qtrade token create)', '127.0.0.1')
@@ -32,7 +34,15 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
     .option('--bus <url>', 'publish market events on Redis Streams (redis://host:6379) so other daemons can --follow this one')
     .option('--follow <url>', 'take market data from a leader daemon\'s Redis bus (redis://host:6379) instead of Binance')
-    .action(action((opts: RunOptions, cmd: Command) => run(opts, cmd)));
+    .option('--stale-after <seconds>', '/health turns degraded after this long without a market message, on the feed or any symbol', String(STALE_AFTER_S))
+    .action(action((opts: RunOptions, cmd: Command) => runDaemon(opts, cmd)));
+  // `qtrade daemon [options]` runs it: its options belong in `qtrade daemon --help` too.
+  daemon.addHelpText('after', (ctx) => {
+    const help = ctx.command.createHelp();
+    const width = Math.max(...run.options.map((o) => help.optionTerm(o).length));
+    const rows = run.options.map((o) => help.formatItem(help.optionTerm(o), width, help.optionDescription(o), help));
+    return `\nOptions of run (qtrade daemon [options] is qtrade daemon run [options]):\n${rows.join('\n')}`;
+  });
   daemon
     .command('status')
     .description('show whether a daemon runs for this data dir, and its health')
@@ -50,14 +60,25 @@ function parsePort(text: string): number {
   return Number(text);
 }
 
+const STALE_AFTER_S = STALE_AFTER_MS / 1000;
+
+function parseStaleAfter(text: string): number {
+  const s = Number(text);
+  if (!/^[\d.]+$/.test(text) || !Number.isFinite(s) || s <= 0) {
+    throw new UsageError(`--stale-after "${text}" is not a positive number of seconds`, { hint: `e.g. --stale-after 30 (default ${STALE_AFTER_S})` });
+  }
+  return Math.ceil(s * 1000);
+}
+
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
-async function run(opts: RunOptions, cmd: Command): Promise<void> {
+async function runDaemon(opts: RunOptions, cmd: Command): Promise<void> {
   const settings = settingsFor(cmd);
   const port = parsePort(opts.port);
   if (!LEVELS.has(opts.logLevel)) throw new UsageError(`--log-level "${opts.logLevel}" is unknown`, { hint: [...LEVELS].join(', ') });
   const busUrl = opts.bus === undefined ? undefined : checkRedisUrl(opts.bus, '--bus');
   const followUrl = opts.follow === undefined ? undefined : checkRedisUrl(opts.follow, '--follow');
+  const staleAfterMs = parseStaleAfter(opts.staleAfter ?? String(STALE_AFTER_S));
   if (busUrl !== undefined && followUrl !== undefined) throw new UsageError('--bus and --follow cannot be used together', { hint: 'run the leader with --bus and each follower with --follow' });
   const running = findDaemon(settings.dataDir);
   if (running) throw new UsageError(`a daemon already runs for ${settings.dataDir} (pid ${running.pid}, ${running.url})`, { hint: 'qtrade daemon stop, or use another --data-dir' });
@@ -76,6 +97,7 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
     logLevel: opts.logLevel,
     busUrl,
     followUrl,
+    staleAfterMs,
   });
   const onSignal = (signal: NodeJS.Signals): void => void d.stop(signal);
   process.once('SIGINT', onSignal);
