@@ -24,6 +24,12 @@ export const SIZE_PARAM = { type: 'number', default: 0.95, min: 0.01, max: 1 } a
 
 /** Buys `fraction` of the free quote on `enter` when flat, else sells everything on `exit` when long. */
 export function enterOrExitLong(ctx: StrategyContext<unknown>, enter: boolean, exit: boolean, fraction: number): void {
-  if (enter && !isLong(ctx)) buyWithFraction(ctx, fraction);
-  else if (exit && isLong(ctx)) sellAll(ctx);
+  if (!enter && !exit) return;
+  // isLong and sellAll in one: a single read of the position and the price (nothing can change
+  // between the check and the sale), where calling both read each twice.
+  const qty = ctx.position().qty;
+  const price = ctx.lastPrice() ?? 0;
+  const long = qty * price >= 10;
+  if (enter && !long) buyWithFraction(ctx, fraction);
+  else if (exit && long && qty > 0) ctx.sell({ qty });
 }
