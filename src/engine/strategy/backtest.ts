@@ -304,7 +304,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
         }
         runner.skippedTrades(n);
         nextId += n;
-        clock.advance(times[n - 1]!);
+        // The clock moves to the last print's time below: it is the candle's closeTime.
         n = 0;
       }
       let prev = c.open;

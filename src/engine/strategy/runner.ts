@@ -195,6 +195,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     if (this.statusValue !== 'idle') throw new UsageError(`strategy runner ${this.id} was already started`);
     const { bus } = this.opts;
     const sym = this.symbol;
+    const own = this.id + '_';
     this.unsubs.push(
       bus.subscribe('candle.closed', (c) => {
         if (c.symbol !== sym) return;
@@ -205,7 +206,7 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
         if (t.symbol === sym) this.onTrade(t);
       }),
       bus.subscribe('fill', (f) => {
-        if (f.symbol === sym && f.clientOrderId.startsWith(this.id + '_')) this.onFill(f);
+        if (f.symbol === sym && f.clientOrderId.startsWith(own)) this.onFill(f);
       }),
     );
     this.setStatus('running');
@@ -554,7 +555,7 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   }
 
   position(symbol?: string): StrategyPosition {
-    const sym = (symbol ?? this.symbol).toUpperCase();
+    const sym = symbol === undefined ? this.symbol : symbol.toUpperCase();
     const p = this.opts.orders.position(sym);
     if (!p) return { symbol: sym, qty: 0, avgEntry: 0, realizedPnl: 0, unrealizedPnl: 0, exact: undefined };
     return {
