@@ -143,6 +143,55 @@ describe('daemon scale-out on Redis', () => {
     expect((await health(leader)).status).toBe('ok');
   });
 
+  it('a follower crosses a 90-day gap in its leader\'s stream without blocking, and goes on closing candles', async () => {
+    const prefix = uniquePrefix('long-gap');
+    const mine: TestDaemon[] = [];
+    try {
+      const leader = await startTestDaemon({ busUrl: REDIS_URL, busKeyPrefix: prefix });
+      mine.push(leader);
+      const follower = await startTestDaemon({ followUrl: REDIS_URL, busKeyPrefix: prefix });
+      mine.push(follower);
+      const theirs = closedCandles(follower.daemon.node);
+      let incomplete = 0;
+      follower.daemon.node.bus.subscribe('candle.incomplete', () => incomplete++);
+      let next = sendTrades(leader, 1, T(23, 54, 3), T(23, 56, 0), 7);
+      next = sendTrades(leader, next, T(23, 56, 5), T(23, 56, 6), 1);
+      await waitFor(() => theirs.length >= 1, 'a closed minute on the follower');
+
+      // The leader is away for 90 days; a new one starts on the same streams, Binance's ids far ahead.
+      await leader.close();
+      mine.splice(mine.indexOf(leader), 1);
+      const leader2 = await startTestDaemon({ busUrl: REDIS_URL, busKeyPrefix: prefix });
+      mine.push(leader2);
+      const later = T(23, 56) + 90 * 86_400_000;
+      // The longest the event loop went without running a timer, while the follower crosses the gap.
+      let worst = 0;
+      let last = performance.now();
+      const beat = setInterval(() => {
+        const now = performance.now();
+        worst = Math.max(worst, now - last);
+        last = now;
+      }, 5);
+      try {
+        next = sendTrades(leader2, next + 5_000_000, later + 12_000, later + 180_000, 5);
+        sendTrades(leader2, next, later + 182_000, later + 183_000, 1);
+        await waitFor(() => theirs.some((c) => c.openTime === later + 120_000), 'the minutes after the gap on the follower', 30_000);
+      } finally {
+        clearInterval(beat);
+      }
+      // A set of marked minutes scanned on each of the gap's 129,600 closes blocked it for about 20 s.
+      expect(worst).toBeLessThan(2_000);
+      expect(follower.daemon.node.kernel.stats()).toMatchObject({ gaps: 1, missingTrades: 5_000_000 });
+      // The gap's minutes closed incomplete (never stored or sent as Binance's), the ones after it whole.
+      expect(incomplete).toBeGreaterThanOrEqual(90 * 1440);
+      expect(theirs.filter((c) => c.openTime > T(23, 56)).map((c) => c.openTime)).toEqual([later + 60_000, later + 120_000]);
+      expect((await health(follower)).feed.state).toBe('open');
+    } finally {
+      for (const d of mine.reverse()) await d.close();
+      await deletePrefix(prefix);
+    }
+  }, 90_000);
+
   it('refuses --bus and --follow together', async () => {
     await expect(startTestDaemon({ busUrl: REDIS_URL, followUrl: REDIS_URL, busKeyPrefix: keyPrefix })).rejects.toThrow(/--bus and --follow cannot be used together/);
   });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IncompleteMinutes } from './incomplete.js';
 
@@ -33,5 +34,54 @@ describe('IncompleteMinutes', () => {
       expect(m.take(t + 60_000)).toBe(true);
     }
     expect(m.size).toBe(0);
+  });
+
+  it('takes a gap of 90 days minute by minute in linear time (a follower whose leader was away)', () => {
+    const m = new IncompleteMinutes();
+    m.onTrade(T0);
+    const minutes = 90 * 1440;
+    m.onUnfilledGap(T0 + 1_000, T0 + minutes * 60_000 + 5_000);
+    expect(m.size).toBe(minutes + 1);
+    const started = performance.now();
+    let taken = 0;
+    for (let i = 0; i <= minutes + 1; i++) if (m.take(T0 + i * 60_000)) taken++;
+    // One entry per minute scanned on every take made this quadratic: about 20 s.
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(taken).toBe(minutes + 1);
+    expect(m.size).toBe(0);
+  });
+
+  it('answers as one mark per minute would, whatever order gaps and takes come in', () => {
+    const minute = 60_000;
+    type Op = { kind: 'trade' | 'gap' | 'take'; a: number; b: number };
+    const op = fc.record({ kind: fc.constantFrom<Op['kind']>('trade', 'gap', 'take'), a: fc.integer({ min: 0, max: 40 * minute }), b: fc.integer({ min: 0, max: 40 * minute }) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const m = new IncompleteMinutes();
+        const model = new Set<number>();
+        let joined = false;
+        let closed = -1;
+        for (const o of ops) {
+          if (o.kind === 'trade') {
+            m.onTrade(T0 + o.a);
+            if (!joined) model.add(T0 + Math.floor(o.a / minute) * minute);
+            joined = true;
+          } else if (o.kind === 'gap') {
+            const [x, y] = [Math.min(o.a, o.b), Math.max(o.a, o.b)];
+            m.onUnfilledGap(T0 + x, T0 + y);
+            for (let t = T0 + Math.floor(x / minute) * minute; t <= T0 + y; t += minute) model.add(t);
+          } else {
+            // Minutes close in order: each take is at or after the last.
+            closed = Math.max(closed + 1, Math.floor(o.a / minute));
+            const t = T0 + closed * minute;
+            const want = model.delete(t);
+            for (const k of model) if (k < t) model.delete(k);
+            expect(m.take(t)).toBe(want);
+          }
+          expect(m.size).toBe(model.size);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
