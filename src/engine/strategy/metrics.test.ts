@@ -173,3 +173,23 @@ describe('computeMetrics statistics', () => {
     expect(drawdowns).toBeGreaterThan(30);
   });
 });
+
+describe('computeMetrics trade statistics', () => {
+  it('match map/filter/reduce over the round trips bit for bit', () => {
+    let seed = 11;
+    const rnd = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const fills: Fill[] = [];
+    for (let i = 0; i < 400; i++) {
+      const price = (90 + rnd() * 20).toFixed(2);
+      fills.push(fill('BUY', price, '0.1', '0.0001', 2 * i), fill('SELL', (Number(price) * (0.97 + rnd() * 0.06)).toFixed(2), '0.0999', '0.01', 2 * i + 1));
+    }
+    const m = computeMetrics({ equity: pts(['100', '100']), fills, instrument: inst, barMs: MIN });
+    const pnls = roundTrips(fills, inst).trips.map((t) => amountToNumber(t.pnl));
+    const grossWin = pnls.filter((x) => x > 0).reduce((a, b) => a + b, 0);
+    const grossLoss = -pnls.filter((x) => x < 0).reduce((a, b) => a + b, 0);
+    expect(pnls.length).toBe(400);
+    expect(Object.is(m.winRate, pnls.filter((x) => x > 0).length / pnls.length)).toBe(true);
+    expect(Object.is(m.profitFactor, grossWin / grossLoss)).toBe(true);
+    expect(Object.is(m.avgTrade, pnls.reduce((a, b) => a + b, 0) / pnls.length)).toBe(true);
+  });
+});

@@ -126,24 +126,38 @@ export interface MetricsInput {
  * marks. Annualisation assumes 365 days a year and one return per bar (bars per year =
  * year / barMs), risk-free rate 0.
  */
-export function computeMetrics(input: MetricsInput): Metrics {
-  const series = input.equity;
+/** What one pass over the marks finds (see scanMarks). */
+interface MarkScan {
+  /** Σ per-bar returns. */
+  sum: number;
+  /** Bars flagged exposed. */
+  exposed: number;
+  /** The largest drawdown in floats. */
+  maxDdFloat: number;
+  /**
+   * Marks whose float drawdown was within 1e-9 of the largest so far, and their peaks. The max
+   * drawdown only grows, so every mark within 1e-9 of the final one is among them.
+   */
+  ddAt: number[];
+  ddPeakOf: number[];
+}
+
+/*
+ * The loops over every mark (525,600 for a year of 1m bars) are functions of their own: they stay
+ * optimized from one report to the next, whatever the rest of computeMetrics meets, and allocate
+ * nothing per mark.
+ */
+
+/** One pass over the marks: the returns' sum, exposure, and the drawdown in floats. */
+function scanMarks(series: EquitySeries): MarkScan {
   const n = series.length;
   const eq = series.equity;
-  const times = series.time;
   const flags = series.exposed;
-  // One pass over the marks: the returns' sum, exposure, and the drawdown in floats. Nothing is
-  // allocated per mark (a year of 1m bars is 525,600 marks): the returns are recomputed for the
-  // deviations below, and only the marks that may hold the max drawdown are kept.
   let sum = 0;
   let exposed = 0;
   let peak = 0;
   let peakNum = n > 0 ? eq[0]! : 0;
   let maxDdFloat = 0;
-  /**
-   * Marks whose float drawdown is within 1e-9 of the largest so far, and their peaks. The max
-   * drawdown only grows, so every mark within 1e-9 of the final one is among them.
-   */
   const ddAt: number[] = [];
   const ddPeakOf: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -167,8 +181,16 @@ export function computeMetrics(input: MetricsInput): Metrics {
       }
     }
   }
-  // The max drawdown measured on the exact marks: only the bars within rounding of the float
-  // maximum can hold it. Its duration runs from its peak to the peak's recovery (or the end).
+  return { sum, exposed, maxDdFloat, ddAt, ddPeakOf };
+}
+
+/**
+ * The max drawdown measured on the exact marks: only the marks within rounding of the float
+ * maximum can hold it. Returns its depth and its peak's index.
+ */
+function exactMaxDrawdown(series: EquitySeries, scan: MarkScan): { maxDd: number; ddPeak: number } {
+  const eq = series.equity;
+  const { maxDdFloat, ddAt, ddPeakOf } = scan;
   let maxDd = 0;
   let ddPeak = 0;
   if (maxDdFloat > 0) {
@@ -189,6 +211,39 @@ export function computeMetrics(input: MetricsInput): Metrics {
       }
     }
   }
+  return { maxDd, ddPeak };
+}
+
+/** When the equity first regains the peak at mark `peak` (the drawdown's end), else the last mark's time. */
+function recoveryTime(series: EquitySeries, peak: number): number {
+  const times = series.time;
+  for (let i = peak + 1; i < times.length; i++) {
+    if (times[i]! > times[peak]! && series.compare(i, peak) >= 0) return times[i]!;
+  }
+  return times[times.length - 1]!;
+}
+
+/** Σ (r − mean)² and Σ min(r, 0)² over the per-bar returns, recomputed from the marks. */
+function deviations(eq: Float64Array, mean: number): { sq: number; down: number } {
+  let sq = 0;
+  let down = 0;
+  for (let i = 1; i < eq.length; i++) {
+    const prev = eq[i - 1]!;
+    const r = prev > 0 ? eq[i]! / prev - 1 : 0;
+    const d = r - mean;
+    sq += d * d;
+    down += r < 0 ? r * r : 0;
+  }
+  return { sq, down };
+}
+
+export function computeMetrics(input: MetricsInput): Metrics {
+  const series = input.equity;
+  const n = series.length;
+  const eq = series.equity;
+  const times = series.time;
+  const scan = scanMarks(series);
+  const { maxDd, ddPeak } = exactMaxDrawdown(series, scan);
   const start = n > 0 ? amountToNumber(series.exact(0)) : 0;
   const end = n > 0 ? amountToNumber(series.exact(n - 1)) : 0;
   const bars = Math.max(0, n - 1);
@@ -200,39 +255,33 @@ export function computeMetrics(input: MetricsInput): Metrics {
   let sharpe: number | null = null;
   let sortino: number | null = null;
   if (bars >= 2) {
-    const mean = sum / bars;
-    let sq = 0;
-    let down = 0;
-    for (let i = 1; i < n; i++) {
-      const prev = eq[i - 1]!;
-      const r = prev > 0 ? eq[i]! / prev - 1 : 0;
-      const d = r - mean;
-      sq += d * d;
-      down += r < 0 ? r * r : 0;
-    }
-    const variance = sq / (bars - 1);
+    const mean = scan.sum / bars;
+    const dev = deviations(eq, mean);
+    const variance = dev.sq / (bars - 1);
     if (variance > 0) sharpe = (mean / Math.sqrt(variance)) * perYear;
-    down /= bars;
+    const down = dev.down / bars;
     if (down > 0) sortino = (mean / Math.sqrt(down)) * perYear;
   }
 
-  let ddEnd = n > 0 ? times[n - 1]! : 0;
-  if (maxDd > 0) {
-    for (let i = ddPeak + 1; i < n; i++) {
-      if (times[i]! > times[ddPeak]! && series.compare(i, ddPeak) >= 0) {
-        ddEnd = times[i]!;
-        break;
-      }
-    }
-  }
+  const ddEnd = maxDd > 0 ? recoveryTime(series, ddPeak) : n > 0 ? times[n - 1]! : 0;
   const calmar = maxDd > 0 && cagr !== null ? cagr / maxDd : null;
 
   const { trips, open } = roundTrips(input.fills, input.instrument);
-  const pnls = trips.map((t) => amountToNumber(t.pnl));
-  const wins = pnls.filter((x) => x > 0);
-  const losses = pnls.filter((x) => x < 0);
-  const grossWin = wins.reduce((a, b) => a + b, 0);
-  const grossLoss = -losses.reduce((a, b) => a + b, 0);
+  // One loop over the trips, summing in their order (as reduce would): map/filter/reduce made
+  // arrays whose element kinds differ from run to run, and each new kind deoptimized this function.
+  let wins = 0;
+  let grossWin = 0;
+  let lossSum = 0;
+  let pnlSum = 0;
+  for (let k = 0; k < trips.length; k++) {
+    const x = amountToNumber(trips[k]!.pnl);
+    pnlSum += x;
+    if (x > 0) {
+      wins++;
+      grossWin += x;
+    } else if (x < 0) lossSum += x;
+  }
+  const grossLoss = -lossSum;
   const fees = feesInQuote(input.fills, input.instrument);
 
   return {
@@ -246,10 +295,10 @@ export function computeMetrics(input: MetricsInput): Metrics {
     maxDrawdownDurationMs: maxDd > 0 ? ddEnd - times[ddPeak]! : 0,
     calmar,
     trades: trips.length,
-    winRate: trips.length ? wins.length / trips.length : null,
+    winRate: trips.length ? wins / trips.length : null,
     profitFactor: grossLoss > 0 ? grossWin / grossLoss : null,
-    avgTrade: trips.length ? pnls.reduce((a, b) => a + b, 0) / trips.length : null,
-    exposure: bars ? exposed / bars : 0,
+    avgTrade: trips.length ? pnlSum / trips.length : null,
+    exposure: bars ? scan.exposed / bars : 0,
     feesPaid: amountToNumber(fees),
     feesPaidExact: fees,
     fills: input.fills.length,
