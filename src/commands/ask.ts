@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { daemonStoredBacktest } from '../client/daemon-backtests.js';
+import type { DaemonClient } from '../client/daemon-client.js';
 import { DaemonMarket } from '../client/daemon-market.js';
 import { Assistant, type AssistantAnswer, type AssistantEvent } from '../engine/ai/assistant.js';
 import { AiClient } from '../engine/ai/client.js';
@@ -11,7 +13,7 @@ import { describeOrder, ProposalBook, type Proposal } from '../engine/ai/proposa
 import { saveSpecFile } from '../engine/ai/strategy-spec.js';
 import { binanceRestMarket, type MarketSource } from '../engine/ai/market-source.js';
 import { createToolBox, type StrategyRecord } from '../engine/ai/tools.js';
-import type { EngineView } from '../engine/ai/view.js';
+import type { EngineView, StoredBacktestRequest } from '../engine/ai/view.js';
 import { queryCandles } from '../engine/candles/query.js';
 import { readRecordingHeader } from '../engine/market/replay/recording.js';
 import { UsageError } from '../engine/errors.js';
@@ -29,7 +31,7 @@ import { wallNow } from './trading-context.js';
  * `qtrade ask "..."`: one question to the assistant, its answer streamed to stdout. The model
  * reads the engine through tools (the paper account as `qtrade order` uses it — through the
  * daemon when one runs —, the store's candles, market data from Binance's REST API or, attached
- * to a daemon, from the daemon's) and can only propose orders. This module also holds what
+ * to a daemon, from the daemon's, whose backtest jobs then run its backtests) and can only propose orders. This module also holds what
  * `qtrade chat` shares with it.
  */
 
@@ -51,7 +53,7 @@ export function aiConfigFor(cmd: Command, flags: AssistantFlags): AiConfig {
  * REST, or the daemon's when attached to one). `candleStore` is read for candles before `market`
  * (embedded only: a daemon's candles are its own store's, which the daemon serves).
  */
-function cliView(api: TradingApi, store: Store, instruments: Instruments, market: MarketSource, candleStore: Store | undefined): EngineView {
+function cliView(api: TradingApi, store: Store, instruments: Instruments, market: MarketSource, candleStore: Store | undefined, daemon?: DaemonClient): EngineView {
   return {
     now: wallNow,
     instrument: (s) => instruments.get(s),
@@ -70,6 +72,8 @@ function cliView(api: TradingApi, store: Store, instruments: Instruments, market
     openOrders: (s) => api.openOrders({ ...(s ? { symbol: s } : {}), limit: 500 }),
     risk: () => api.risk(),
     backtestCandles: (s, count) => store.candles({ symbol: instruments.get(s).symbol, interval: '1m', limit: count }),
+    // Attached: backtests on stored candles run in the daemon, on its store (this host's may have none).
+    ...(daemon ? { storedBacktest: (req: StoredBacktestRequest) => daemonStoredBacktest(daemon, req) } : {}),
     // The model names the file: only a qtrade recording is accepted, and nothing of any other
     // file's content goes back to it in an error.
     async recording(file) {
@@ -91,9 +95,10 @@ async function embeddedView(cmd: Command, api: TradingApi, store: Store): Promis
   return cliView(api, store, instruments, binanceRestMarket(rest, endpoints.restUrl), store);
 }
 
-/** Attached to a daemon: its instruments and market data, so this host needs no route to Binance. */
-async function daemonView(api: TradingApi, store: Store, market: DaemonMarket): Promise<EngineView> {
-  return cliView(api, store, await market.instruments(), market, undefined);
+/** Attached to a daemon: its instruments, market data and backtests, so this host needs no route to Binance nor candles of its own. */
+async function daemonView(api: TradingApi, store: Store, daemon: DaemonClient): Promise<EngineView> {
+  const market = new DaemonMarket(daemon);
+  return cliView(api, store, await market.instruments(), market, undefined, daemon);
 }
 
 /**
@@ -108,7 +113,7 @@ export async function withAssistant<T>(cmd: Command, flags: AssistantFlags, sour
   return withTrading(cmd, { write: false, market: 'offline' }, async (api, daemon) => {
     const store = await openStore(settingsFor(cmd).storeUrl());
     try {
-      const view = daemon ? await daemonView(api, store, new DaemonMarket(daemon)) : await embeddedView(cmd, api, store);
+      const view = daemon ? await daemonView(api, store, daemon) : await embeddedView(cmd, api, store);
       const proposals = await ProposalBook.open(store);
       const tools = createToolBox({ view, proposals, source, model: config.model, decisionClock: wallNow });
       return await fn(new Assistant({ model, tools }), config);

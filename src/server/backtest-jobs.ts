@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseInterval } from '../engine/candles/intervals.js';
 import type { Interval } from '../engine/candles/types.js';
+import { validateSpec } from '../engine/ai/strategy-spec.js';
 import { UsageError } from '../engine/errors.js';
 import { bundledMarket } from '../engine/orders/bundled-filters.js';
 import { parseRate } from '../engine/orders/fees.js';
@@ -28,7 +29,10 @@ export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
 /** A backtest as the API takes it: `qtrade backtest`'s inputs. */
 export interface BacktestRequest {
-  strategy: string;
+  /** A built-in name or a strategy file on the daemon host; or give `spec`. */
+  strategy?: string;
+  /** A declarative strategy spec (what the assistant writes: src/engine/ai/strategy-spec.ts), instead of `strategy`. */
+  spec?: unknown;
   symbol?: string;
   interval?: string;
   params?: Record<string, unknown>;
@@ -154,9 +158,16 @@ export class BacktestJobs {
     const market = bundledMarket();
     const symbol = req.symbol === undefined ? undefined : market.instruments.get(req.symbol).symbol;
     const params = req.params ?? {};
-    let strategy = req.strategy;
-    let name = req.strategy;
-    if (isStrategyFile(strategy)) {
+    if ((req.strategy === undefined) === (req.spec === undefined)) {
+      throw new UsageError('give strategy (a built-in or a strategy file on the daemon host) or spec (a declarative strategy spec), one of them');
+    }
+    // A spec is data: checked here, compiled in the worker.
+    const spec = req.spec === undefined ? undefined : validateSpec(req.spec);
+    let strategy = spec?.name ?? req.strategy!;
+    let name = strategy;
+    if (spec) {
+      if (Object.keys(params).length > 0) throw new UsageError('params apply to built-ins and strategy files; a spec carries its own settings');
+    } else if (isStrategyFile(strategy)) {
       strategy = path.resolve(cwd, strategy);
       if (!fs.existsSync(strategy)) throw new UsageError(`no such strategy file on the daemon host: ${strategy}`, { hint: 'give a path the daemon can read (absolute paths are safest)' });
     } else {
@@ -168,7 +179,7 @@ export class BacktestJobs {
     const dataSpec = req.data ?? 'store';
     let input: BacktestJobInput;
     const bounds = { ...(req.from === undefined ? {} : { from: req.from }), ...(req.to === undefined ? {} : { to: req.to }) };
-    const common = { strategy, cwd, ...(symbol ? { symbol } : {}), interval, params, ...(fees ? { fees } : {}), slippageTicks: slippage, initialBalances };
+    const common = { strategy, ...(spec ? { spec } : {}), cwd, ...(symbol ? { symbol } : {}), interval, params, ...(fees ? { fees } : {}), slippageTicks: slippage, initialBalances };
     if (dataSpec === 'store') {
       if (!symbol) throw new UsageError('which symbol?', { hint: 'give symbol, e.g. "BTCUSDT" (or a data file)' });
       input = { ...common, data: { kind: 'store', storeUrl: this.opts.storeUrl, ...bounds, ...(req.limit === undefined ? {} : { limit: req.limit }) } };

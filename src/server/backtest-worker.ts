@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { lastFillsJson } from '../engine/ai/backtest-report.js';
+import { compileSpec, type StrategySpec } from '../engine/ai/strategy-spec.js';
 import { INTERVAL_MS } from '../engine/candles/intervals.js';
 import { queryCandles } from '../engine/candles/query.js';
 import type { Candle, Interval } from '../engine/candles/types.js';
@@ -26,8 +28,10 @@ export type BacktestJobData =
   | { kind: 'file'; path: string; from?: number; to?: number };
 
 export interface BacktestJobInput {
-  /** A built-in name or an absolute strategy file path. */
+  /** A built-in name or an absolute strategy file path; with `spec`, the spec's name. */
   strategy: string;
+  /** A declarative strategy spec (validated) to run instead of loading `strategy`. */
+  spec?: StrategySpec;
   cwd: string;
   /** Required for the store; a file's own symbol otherwise. */
   symbol?: string;
@@ -56,6 +60,8 @@ export interface BacktestJobResult {
   /** Closed round trips (metrics.trades) and fills. */
   trades: number;
   fills: number;
+  /** The last 5 fills, as the assistant's run_backtest reports them. */
+  lastFills: Array<Record<string, unknown>>;
   equity: {
     start: string;
     end: string;
@@ -121,7 +127,7 @@ async function fileSpan(file: string, opts: { symbol?: string; from?: number; to
 }
 
 export async function runBacktestJob(input: BacktestJobInput, onProgress: (fraction: number) => void): Promise<BacktestJobResult> {
-  const { strategy } = await loadStrategy(input.strategy, { cwd: input.cwd });
+  const strategy = input.spec ? compileSpec(input.spec) : (await loadStrategy(input.strategy, { cwd: input.cwd })).strategy;
   const market = bundledMarket();
   const interval = input.interval;
   let symbol: string;
@@ -240,6 +246,7 @@ export async function runBacktestJob(input: BacktestJobInput, onProgress: (fract
     metrics: metricsJson(r.metrics),
     trades: r.metrics.trades,
     fills: r.fills.length,
+    lastFills: lastFillsJson(r.fills, market.instruments.get(symbol)),
     equity: {
       start: exactAt(0),
       end: exactAt(n - 1),

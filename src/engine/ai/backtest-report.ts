@@ -1,6 +1,7 @@
 import { formatFixed } from '../fixed.js';
 import type { Instrument } from '../market/types.js';
 import { formatAmount } from '../orders/amounts.js';
+import type { Fill } from '../orders/types.js';
 import type { BacktestResult } from '../strategy/backtest.js';
 import type { Metrics } from '../strategy/metrics.js';
 
@@ -36,6 +37,18 @@ export function metricsJson(m: Metrics): Record<string, unknown> {
   return { ...rest, feesPaidExact: formatAmount(feesPaidExact) };
 }
 
+/** The last `n` fills of a backtest as the assistant reports them (the daemon's backtest jobs too). */
+export function lastFillsJson(fills: readonly Fill[], inst: Instrument, n = 5): Array<Record<string, unknown>> {
+  return fills.slice(-n).map((f) => ({
+    time: new Date(f.time).toISOString(),
+    side: f.side,
+    price: formatFixed(f.price, inst.priceScale),
+    qty: formatFixed(f.qty, inst.qtyScale),
+    quoteQty: formatAmount(f.quoteQty),
+    commission: `${formatAmount(f.commission)} ${f.commissionAsset}`,
+  }));
+}
+
 export function backtestSummary(r: BacktestResult, inst: Instrument, data: string, lastFills = 5): BacktestSummary {
   return {
     strategy: r.strategy,
@@ -50,14 +63,7 @@ export function backtestSummary(r: BacktestResult, inst: Instrument, data: strin
     candles: r.candles,
     metrics: metricsJson(r.metrics),
     fills: r.fills.length,
-    lastFills: r.fills.slice(-lastFills).map((f) => ({
-      time: new Date(f.time).toISOString(),
-      side: f.side,
-      price: formatFixed(f.price, inst.priceScale),
-      qty: formatFixed(f.qty, inst.qtyScale),
-      quoteQty: formatAmount(f.quoteQty),
-      commission: `${formatAmount(f.commission)} ${f.commissionAsset}`,
-    })),
+    lastFills: lastFillsJson(r.fills, inst, lastFills),
     balances: r.balances.map((b) => ({ asset: b.asset, free: formatAmount(b.free), locked: formatAmount(b.locked) })),
     openOrders: r.openOrders.length,
     from: r.equity.length > 0 ? r.equity.time[0]! : null,

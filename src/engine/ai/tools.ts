@@ -421,6 +421,19 @@ const TOOLS: ToolDef[] = [
       } else {
         const minutes = bars * (INTERVAL_MS[interval] / 60_000);
         if (minutes > MAX_BACKTEST_MINUTES) throw new ArgError(`"bars": ${bars} ${interval} bars are ${minutes} minutes of data; at most ${MAX_BACKTEST_MINUTES} (lower bars or use a shorter interval)`);
+        if (view.storedBacktest) {
+          // The store is elsewhere (a daemon's): the backtest runs there, on its candles.
+          const summary = await view.storedBacktest({
+            strategy: strategy.name,
+            ...(spec ? { spec } : {}),
+            symbol: inst.symbol,
+            interval,
+            params: resolved as Record<string, unknown>,
+            bars,
+            ...(balanceText !== undefined ? { balance: balanceText } : {}),
+          });
+          return backtestOutcome(summary, spec);
+        }
         const candles = await view.backtestCandles(inst.symbol, minutes);
         if (candles.length === 0) {
           throw new UsageError(`no ${inst.symbol} 1m candles in the store to backtest on`, { hint: `the user can fetch them with \`qtrade history download ${inst.symbol} --from 2024-01-01\`` });
@@ -430,13 +443,7 @@ const TOOLS: ToolDef[] = [
       }
       const result = await runBacktest({ strategy, params: resolved as Record<string, unknown>, symbol: inst.symbol, interval, ...input, initialBalances: balances, ...market });
       if (result.candles === 0) throw new UsageError(`no ${inst.symbol} ${interval} candle closed in the data (${data})`, { hint: 'use a shorter interval or more data' });
-      const summary = backtestSummary(result, inst, data);
-      const m = result.metrics;
-      return {
-        summary: `backtest ${strategy.name} ${inst.symbol} ${interval}: return ${(m.totalReturn * 100).toFixed(2)} %, ${m.trades} trades`,
-        result: summary,
-        ...(spec ? { strategy: { spec, backtest: summary } } : {}),
-      };
+      return backtestOutcome(backtestSummary(result, inst, data), spec);
     },
   },
   {
@@ -531,6 +538,17 @@ function errorContent(message: string, hint?: string): string {
 }
 
 /** The tools over one view; `execute` never throws: every failure is an error result for the model. */
+/** run_backtest's answer: the summary for the model, a line for the user, the spec kept with its result. */
+function backtestOutcome(summary: BacktestSummary, spec: StrategySpec | undefined): { result: BacktestSummary; summary: string; strategy?: StrategyRecord } {
+  const m = summary.metrics;
+  const ret = typeof m.totalReturn === 'number' ? (m.totalReturn * 100).toFixed(2) : 'n/a';
+  return {
+    summary: `backtest ${summary.strategy} ${summary.symbol} ${summary.interval}: return ${ret} %, ${String(m.trades)} trades`,
+    result: summary,
+    ...(spec ? { strategy: { spec, backtest: summary } } : {}),
+  };
+}
+
 export function createToolBox(ctx: ToolContext): ToolBox {
   const byName = new Map(TOOLS.map((t) => [t.spec.name, t]));
   const names = [...byName.keys()];

@@ -7,6 +7,8 @@ import type { Balance, Order } from '../orders/types.js';
 import type { RiskStatus } from '../risk/engine.js';
 import type { RiskLimits } from '../risk/limits.js';
 import type { MarkedPosition } from '../trading.js';
+import type { BacktestSummary } from './backtest-report.js';
+import type { StrategySpec } from './strategy-spec.js';
 
 /**
  * What the assistant's tools may read: a narrow, read-only view of one trading platform. The
@@ -55,10 +57,32 @@ export interface EngineView {
   /** The latest `count` 1m candles from the store, for backtests (never a remote source). */
   backtestCandles(symbol: string, count: number): Promise<Candle[]>;
   /**
+   * Runs a backtest on stored candles where the store is not this process's: the CLI attached to
+   * a daemon hands in its backtest jobs (its store, its worker threads). Absent: the tool backtests
+   * here on backtestCandles.
+   */
+  storedBacktest?(req: StoredBacktestRequest): Promise<BacktestSummary>;
+  /**
    * A recording file a backtest may replay, resolved to an absolute path; absent where reading
    * files on this host must not be offered (the daemon's API).
    */
   recording?(file: string): Promise<string>;
+}
+
+/** A backtest on the latest stored 1m candles, as run_backtest asks for it. */
+export interface StoredBacktestRequest {
+  /** A built-in's name, or the spec's. */
+  strategy: string;
+  /** A validated declarative spec to run instead of the built-in. */
+  spec?: StrategySpec;
+  symbol: string;
+  interval: Interval;
+  /** A built-in's resolved params ({} for a spec). */
+  params: Record<string, unknown>;
+  /** The latest bars of the interval. */
+  bars: number;
+  /** Starting balance such as "10000USDT"; default the paper account's defaults. */
+  balance?: string;
 }
 
 export interface NodeViewOptions {

@@ -212,11 +212,14 @@ export function qtradeStrategyRoutes(ctx: DaemonContext): Route[] {
       method: 'POST',
       path: '/api/qtrade/backtests',
       scope: 'trade',
-      summary: 'Start a backtest job on a worker thread (JSON: qtrade backtest inputs {strategy, symbol, interval, params, data: "store" or a file path on the daemon host, from, to, limit, balances, fees, slippage}); poll GET ?id=',
+      summary:
+        'Start a backtest job on a worker thread (JSON: qtrade backtest inputs {strategy, symbol, interval, params, data: "store" or a file path on the daemon host, from, to, limit, balances, fees, slippage}; spec: a declarative strategy spec instead of strategy); poll GET ?id=',
       handle: async (req) => {
         const b = body(req);
-        onlyKeys(b, ['strategy', 'symbol', 'interval', 'params', 'data', 'from', 'to', 'limit', 'balances', 'fees', 'slippage']);
-        const r: BacktestRequest = { strategy: text(b, 'strategy', true) };
+        onlyKeys(b, ['strategy', 'spec', 'symbol', 'interval', 'params', 'data', 'from', 'to', 'limit', 'balances', 'fees', 'slippage']);
+        const hasSpec = b.spec !== undefined && b.spec !== null;
+        const strategy = hasSpec ? text(b, 'strategy') : text(b, 'strategy', true);
+        const r: BacktestRequest = { ...(strategy ? { strategy } : {}), ...(hasSpec ? { spec: b.spec } : {}) };
         const symbol = text(b, 'symbol');
         const interval = text(b, 'interval');
         const data = text(b, 'data');
