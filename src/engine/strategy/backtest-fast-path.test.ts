@@ -98,6 +98,53 @@ describe('candle backtest turns', () => {
   });
 });
 
+describe('candle backtest turn depth', () => {
+  /**
+   * How deep a chain of callbacks on a ticket gets before each later candle. A driver that gives a
+   * turn only after candles in which order calls settled must give the same microtask ticks as
+   * `for await` over each candle: these depths were recorded from that driver.
+   */
+  const chain = defineStrategy({
+    name: 'chain',
+    params: {},
+    onCandle(ctx) {
+      const n = ((ctx.state.n as number) ?? 0) + 1;
+      ctx.state.n = n;
+      if (n % 10 === 3) {
+        ctx.state.depth = 0;
+        let p: Promise<unknown> = ctx.buy({ quoteQty: 50 });
+        for (let level = 1; level <= 8; level++) {
+          p = p.then(() => {
+            ctx.state.depth = level;
+          });
+        }
+        queueMicrotask(function tick(this: unknown, k = 1): void {
+          ctx.state.ticks = k;
+          if (k < 12) queueMicrotask(() => tick(k + 1));
+        });
+      }
+      if (n % 10 >= 4 && n % 10 <= 6) ctx.log.info('depth', { n, depth: ctx.state.depth, ticks: ctx.state.ticks });
+    },
+  });
+  const seen = (logs: ReadonlyArray<{ data?: unknown }>): unknown[] => logs.slice(0, 9).map((l) => l.data);
+
+  it('on an array and on an iterator', async () => {
+    // The buy is placed on candle b (3, 13, 23); the chain started with it waits for turns.
+    const expected = [3, 13, 23].flatMap((b) => [
+      // No turn after b: the order goes out on b + 1's open print.
+      { n: b + 1, depth: 0, ticks: b === 3 ? undefined : 4 },
+      // The turn before b + 2 ran two ticks: the ticket's first callback, not its second.
+      { n: b + 2, depth: 1, ticks: 2 },
+      // The turn wraps the candle: two more ticks after b + 2, none before b + 3.
+      { n: b + 3, depth: 3, ticks: 4 },
+    ]);
+    const onArray = await runBacktest({ strategy: chain, symbol: 'BTCUSDT', candles: candles.slice(0, 40), initialBalances: balances });
+    const onIterator = await runBacktest({ strategy: chain, symbol: 'BTCUSDT', candles: candles.slice(0, 40).values(), initialBalances: balances });
+    expect(seen(onArray.logs)).toEqual(expected);
+    expect(seen(onIterator.logs)).toEqual(expected);
+  });
+});
+
 describe('ReferencePrice window', () => {
   it('takes a run of prints at once (onPrints) exactly as one by one', () => {
     const one = new ReferencePrice();
