@@ -120,3 +120,61 @@ describe('a throwing strategy', () => {
     expect(r2.error?.callback).toBe('state');
   });
 });
+
+describe('order calls that fail', () => {
+  /** A runner on `sink`, fed one closed candle and then one trade (which sends the queued orders). */
+  async function oneOrder(submit: () => unknown, onTicket?: (t: Promise<unknown>) => void) {
+    const bus = new Bus();
+    const clock = new SimClock();
+    const engine = new PaperEngine({ instruments: instruments.all(), filters, initialBalances: balances });
+    const sink = Object.assign(Object.create(engine) as PaperEngine, { submit });
+    const strategy = defineStrategy({
+      name: 'one-order',
+      params: {},
+      onCandle(ctx) {
+        const t = ctx.buy({ quoteQty: 100 });
+        onTicket?.(t);
+      },
+    });
+    const runner = new StrategyRunner({ strategy, symbol: 'BTCUSDT', instrument: inst, bus, clock, orders: sink });
+    runner.start();
+    bus.publish('candle.closed', candles[0]!);
+    bus.publish('trade', { ...trades[0]!, time: candles[0]!.closeTime + 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    return runner;
+  }
+
+  it('a sink that throws, or answers a rejected promise: the ticket rejects, the runner logs it, nothing is left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (const submit of [
+        () => {
+          throw new Error('sink down');
+        },
+        () => Promise.reject(new Error('sink down')),
+      ]) {
+        let seen: unknown;
+        const handled = await oneOrder(submit, (t) => t.catch((e: unknown) => (seen = e)));
+        expect((seen as Error).message).toBe('sink down');
+        expect(handled.stats.orderErrors).toBe(1);
+        expect(handled.logs.map((l) => l.msg)).toContain('order call failed: sink down');
+        // A strategy that ignores its ticket.
+        const ignored = await oneOrder(submit);
+        expect(ignored.stats.orderErrors).toBe(1);
+      }
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a plain answer resolves the ticket with it', async () => {
+    const answer = { ok: false, rejection: { code: -1013, msg: 'no' }, duplicate: false, fills: [], events: [] };
+    let got: unknown;
+    const runner = await oneOrder(() => answer, (t) => void t.then((r) => (got = r)));
+    expect(got).toBe(answer);
+    expect(runner.stats).toMatchObject({ orders: 1, orderErrors: 0 });
+  });
+});

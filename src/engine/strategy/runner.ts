@@ -75,10 +75,16 @@ export interface StrategyRunnerOptions<S extends ParamSchema> {
   maxLogs?: number;
 }
 
+/** The resolving functions of the promise an order call returned. */
+interface Settle<T> {
+  resolve: (r: T) => void;
+  reject: (err: unknown) => void;
+}
+
 type Op =
-  | { kind: 'submit'; req: OrderRequest; settle: (r: Promise<SubmitResult>) => void }
-  | { kind: 'cancel'; ref: OrderRef; settle: (r: Promise<CancelResult>) => void }
-  | { kind: 'cancelAll'; settle: (r: Promise<{ orders: Order[]; events: OrderEvent[] }>) => void };
+  | ({ kind: 'submit'; req: OrderRequest; ticket?: Promise<SubmitResult> } & Settle<SubmitResult>)
+  | ({ kind: 'cancel'; ref: OrderRef } & Settle<CancelResult>)
+  | ({ kind: 'cancelAll' } & Settle<{ orders: Order[]; events: OrderEvent[] }>);
 
 const ID = /^[A-Za-z0-9-]{1,25}$/;
 const AMOUNT_ONE = 10 ** AMOUNT_SCALE;
@@ -103,6 +109,11 @@ function flatJson(state: unknown): boolean {
     if (v !== null && t !== 'string' && t !== 'number' && t !== 'boolean' && t !== 'undefined') return false;
   }
   return true;
+}
+
+/** A sink's answer that is no promise nor thenable: Promise.resolve of it is fulfilled, never rejected. */
+function plainAnswer(r: unknown): boolean {
+  return typeof r !== 'object' || r === null || !('then' in r);
 }
 
 function errorOf(err: unknown): { message: string; stack?: string } {
@@ -389,38 +400,39 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     this.turnWanted = true;
     const sink = this.opts.orders;
     const now = this.opts.clock.now();
-    const track = <T>(fn: () => T | Promise<T>): Promise<T> => {
-      let p: Promise<T>;
-      try {
-        p = Promise.resolve(fn());
-      } catch (err) {
-        p = Promise.reject(err);
-      }
+    let answer: unknown;
+    let p: Promise<unknown>;
+    try {
+      if (op.kind === 'submit') {
+        this.counters.orders++;
+        answer = sink.submit(op.req, now);
+      } else if (op.kind === 'cancel') answer = sink.cancel(this.symbol, op.ref, now);
+      else answer = sink.cancelAll(this.symbol, now);
+      p = Promise.resolve(answer);
+    } catch (err) {
+      p = Promise.reject(err);
+      answer = p;
+    }
+    // Only an answer that can still reject needs the handlers (the PaperEngine answers plain
+    // values): without them the promises settle as before, and every callback a strategy
+    // chained runs in the same order, without the no-op jobs they queued.
+    if (!plainAnswer(answer)) {
       p.catch((err: unknown) => {
         this.counters.orderErrors++;
         this.pushLog({ time: now, level: 'error', msg: `order call failed: ${errorOf(err).message}` });
       });
-      return p;
-    };
-    switch (op.kind) {
-      case 'submit':
-        this.counters.orders++;
-        op.settle(track(() => sink.submit(op.req, now)));
-        return;
-      case 'cancel':
-        op.settle(track(() => sink.cancel(this.symbol, op.ref, now)));
-        return;
-      case 'cancelAll':
-        op.settle(track(() => sink.cancelAll(this.symbol, now)));
-        return;
+      // The ticket rejects with it; a strategy need not handle that.
+      if (op.kind === 'submit') op.ticket?.catch(noop);
     }
+    // Each kind's resolve takes what its own sink call answers.
+    p.then(op.resolve as (r: unknown) => void, op.reject);
   }
 
   private settleRefused(op: Op, msg: string): void {
     this.turnWanted = true;
-    if (op.kind === 'submit') op.settle(Promise.resolve(refused(msg)));
-    else if (op.kind === 'cancel') op.settle(Promise.resolve({ ok: false, rejection: { code: -2011, msg }, events: [] }));
-    else op.settle(Promise.resolve({ orders: [], events: [] }));
+    if (op.kind === 'submit') Promise.resolve(refused(msg)).then(op.resolve, op.reject);
+    else if (op.kind === 'cancel') Promise.resolve<CancelResult>({ ok: false, rejection: { code: -2011, msg }, events: [] }).then(op.resolve, op.reject);
+    else Promise.resolve({ orders: [], events: [] }).then(op.resolve, op.reject);
   }
 
   private dropQueue(msg: string): void {
@@ -597,13 +609,13 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   cancel(ref: OrderRef | string): Promise<CancelResult> {
     const r = typeof ref === 'string' ? { clientOrderId: ref } : ref;
     return new Promise((resolve, reject) => {
-      this.runner.enqueue({ kind: 'cancel', ref: r, settle: (p) => p.then(resolve, reject) });
+      this.runner.enqueue({ kind: 'cancel', ref: r, resolve, reject });
     });
   }
 
   cancelAll(): Promise<{ orders: Order[]; events: OrderEvent[] }> {
     return new Promise((resolve, reject) => {
-      this.runner.enqueue({ kind: 'cancelAll', settle: (p) => p.then(resolve, reject) });
+      this.runner.enqueue({ kind: 'cancelAll', resolve, reject });
     });
   }
 
@@ -638,13 +650,15 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   private place(side: Side, p: OrderParams): OrderTicket {
     const clientOrderId = p.clientOrderId ?? `${this.runner.id}_${this.runner.nextOrder++}`;
     const req = this.request(side, p, clientOrderId);
-    let settle!: (r: Promise<SubmitResult>) => void;
-    const promise = new Promise<SubmitResult>((resolve, reject) => {
-      settle = (r) => r.then(resolve, reject);
-    });
-    promise.catch(noop);
-    this.runner.enqueue({ kind: 'submit', req, settle });
-    return Object.assign(promise, { clientOrderId });
+    let op!: Op & { kind: 'submit' };
+    const ticket = new Promise<SubmitResult>((resolve, reject) => {
+      op = { kind: 'submit', req, resolve, reject, ticket: undefined };
+    }) as Promise<SubmitResult> & { clientOrderId: string };
+    // The ticket rejects only with an answer that can (exec attaches the no-op handler then).
+    op.ticket = ticket;
+    ticket.clientOrderId = clientOrderId;
+    this.runner.enqueue(op);
+    return ticket;
   }
 
   private request(side: Side, p: OrderParams, clientOrderId: string): OrderRequest {
