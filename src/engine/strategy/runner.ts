@@ -22,7 +22,7 @@ import type {
   StrategyPosition,
   StrategyState,
 } from './api.js';
-import { ATR, Bollinger, CandleReader, EMA, MACD, OBV, RSI, SMA, Stochastic, VWAP, WMA } from './indicators/index.js';
+import { ATR, Bollinger, EMA, MACD, OBV, RSI, SMA, Stochastic, VWAP, WMA } from './indicators/index.js';
 import { resolveParams, type ParamSchema, type ParamValues } from './params.js';
 import { refused, type OrderSink } from './sink.js';
 
@@ -458,7 +458,9 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
   private readonly fed: Array<{ update(c: Candle): unknown }> = [];
   /** Per fed indicator: itself when it reads only the close (fed the close as a number), else undefined. */
   private readonly fedClose: Array<{ update(close: number): unknown } | undefined> = [];
-  private readonly reader = new CandleReader();
+  /** The price scale of the last candle fed, and 10^scale (what CandleReader divides by). */
+  private feedScale = -1;
+  private feedDiv = 1;
   private readonly tick: number;
   private readonly step: number;
   private readonly pMul: number;
@@ -551,14 +553,18 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
 
   /**
    * Feeds every indicator made so far with a closed candle (before onCandle). The close is
-   * converted once, as each indicator's own reader would convert it: an indicator reading the
-   * candle calls its reader, which the optimizer does not inline here, and every such call returned
-   * its float boxed (a heap number per indicator per candle).
+   * converted once, here, as each indicator's own CandleReader would convert it (raw / 10^scale):
+   * a call that returns a float and is not inlined boxes it, and the readers' calls were not
+   * (a heap number per indicator per candle).
    */
   feed(c: Candle): void {
     const fed = this.fed;
     const fedClose = this.fedClose;
-    const close = this.reader.price(c.close, c.priceScale);
+    if (c.priceScale !== this.feedScale) {
+      this.feedScale = c.priceScale;
+      this.feedDiv = 10 ** c.priceScale;
+    }
+    const close = c.close / this.feedDiv;
     for (let i = 0; i < fed.length; i++) {
       const p = fedClose[i];
       if (p) p.update(close);
