@@ -144,6 +144,8 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   private statusValue: RunnerStatus = 'idle';
   private errorValue: RunnerError | undefined;
   private queue: Op[] = [];
+  /** An empty array to swap in for `queue` on a flush (undefined while a flush runs). */
+  private spare: Op[] | undefined = [];
   /** True while onStart/onCandle runs: order calls are queued. */
   queueing = false;
   nextOrder: number;
@@ -391,8 +393,13 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
 
   private flush(): void {
     const ops = this.queue;
-    this.queue = [];
-    for (const op of ops) this.exec(op);
+    this.queue = this.spare ?? [];
+    this.spare = undefined;
+    for (let i = 0; i < ops.length; i++) this.exec(ops[i]!);
+    // Emptied by pops, which keep the array's storage (a new array, or length = 0, allocates it again
+    // on the next push): a backtest flushes once per order.
+    while (ops.length > 0) ops.pop();
+    this.spare = ops;
     this.opts.persist?.(this.snapshot());
   }
 
