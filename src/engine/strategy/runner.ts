@@ -494,8 +494,8 @@ class RunnerContext<S extends ParamSchema> implements StrategyContext<ParamValue
         ind = build();
         this.made.set(key, ind);
         this.fed.push(ind);
-        const i = ind;
-        this.fedClose.push(CLOSE_ONLY.some((K) => i instanceof K) ? (ind as unknown as { update(close: number): unknown }) : undefined);
+        const built = ind;
+        this.fedClose.push(CLOSE_ONLY.some((K) => built instanceof K) ? (built as unknown as { update(close: number): unknown }) : undefined);
         if (this.candleValue) ind.update(this.candleValue);
       }
       return ind;
