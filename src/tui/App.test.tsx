@@ -39,6 +39,19 @@ const logRowsOf = (frame: string, id: number, status: string): string[] =>
 /** Rows of the Log panel (layout 4) that mention `text`, the bottom line left out. */
 const refusalRows = (frame: string, text: string): string[] => frame.split('\n').filter((l) => /^[│║]/.test(l) && l.includes(text));
 
+/**
+ * Runs a later command (`symbol NOPEUSDT`, refused with a log line of its own) and opens the Log panel once
+ * that line is there: by then an earlier order's refusal has long finished logging.
+ */
+async function logAfterMarker(r: Rendered): Promise<string> {
+  r.write('/');
+  await until(r, (f) => f.includes(' > '), 'command line');
+  await type(r, 'symbol NOPEUSDT');
+  r.write(KEYS.enter);
+  r.write('4');
+  return until(r, (x) => x.includes('Log (') && x.includes('NOPEUSDT is not in'), 'the log panel');
+}
+
 describe('App', () => {
   it('moves the focus with Tab and Shift-Tab, highlighting the focused panel', async () => {
     const r = await full();
@@ -154,13 +167,7 @@ describe('App', () => {
     r.write(KEYS.enter);
     // 0.00001 BTC at 50,000 is 0.50 USDT, under the 5 USDT minimum notional.
     await until(r, (x) => x.split('\n').at(-1)!.includes('Filter failure: NOTIONAL'), 'refusal');
-    // A later command's line on the log: the refused one has long finished by then.
-    r.write('/');
-    await until(r, (f) => f.includes(' > '), 'command line again');
-    await type(r, 'symbol NOPEUSDT');
-    r.write(KEYS.enter);
-    r.write('4');
-    const f = await until(r, (x) => x.includes('Log (') && x.includes('NOPEUSDT is not in'), 'the log panel');
+    const f = await logAfterMarker(r);
     expect(refusalRows(f, 'NOTIONAL')).toEqual([expect.stringContaining('BTCUSDT order refused: -1013 Filter failure: NOTIONAL')]);
     r.unmount();
   });
@@ -188,12 +195,7 @@ describe('App', () => {
     await until(r, (x) => x.includes('✗ -1013'), 'rejection');
     r.write(KEYS.tab);
     await until(r, (x) => focusedTitle(x) !== 'Order entry BTCUSDT', 'focus off the form');
-    r.write('/');
-    await until(r, (f) => f.includes(' > '), 'command line');
-    await type(r, 'symbol NOPEUSDT');
-    r.write(KEYS.enter);
-    r.write('4');
-    const f = await until(r, (x) => x.includes('Log (') && x.includes('NOPEUSDT is not in'), 'the log panel');
+    const f = await logAfterMarker(r);
     expect(refusalRows(f, 'LOT_SIZE')).toEqual([expect.stringContaining('BTCUSDT order refused: -1013 Filter failure: LOT_SIZE')]);
     r.unmount();
   });
