@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { primeBtcMarket, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callTools, say, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
+import { candleSeries } from './fixtures.js';
 
 /**
  * POST /api/qtrade/ai on an in-process daemon: its assistant reads the live node (fake Binance
@@ -76,6 +77,23 @@ describe('POST /api/qtrade/ai', () => {
     expect(cli.code).toBe(0);
     expect(d.daemon.node.trading.orders().map((o) => [o.clientOrderId, o.status])).toEqual([['ai-p1', 'FILLED']]);
   }, 120_000);
+
+  it("runs the assistant's backtests as the daemon's backtest jobs, on worker threads", async () => {
+    const closes = Array.from({ length: 120 }, (_, i) => 6_000_000 + Math.round(Math.sin(i / 6) * 40_000));
+    await d.daemon.node.store.upsertCandles(candleSeries('BTCUSDT', '1m', closes));
+    const jobs = async (): Promise<Array<{ id: string; status: string; request: { strategy: string; data: string } }>> => (await fetch(`${d.url}/api/qtrade/backtests`)).json() as never;
+    const before = (await jobs()).length;
+    ai.script(callTools({ name: 'run_backtest', arguments: JSON.stringify({ symbol: 'BTCUSDT', strategy: 'rsi-reversion', interval: '1m', bars: 100 }), id: 'bt' }), say('Backtested.'));
+    const r = await ask({ prompt: 'backtest rsi-reversion' });
+    expect(r.events.find((e) => e.type === 'tool_result')).toMatchObject({ name: 'run_backtest', ok: true });
+    const result = (ai.requests[1]!.body.messages as Array<{ tool_call_id?: string; content: string }>).find((m) => m.tool_call_id === 'bt')!;
+    const summary = JSON.parse(result.content) as { strategy: string; candles: number; data: string };
+    expect(summary).toMatchObject({ strategy: 'rsi-reversion', candles: 100 });
+    const after = await jobs();
+    expect(after.length - before).toBe(1);
+    expect(after[0]).toMatchObject({ status: 'done', request: { strategy: 'rsi-reversion', data: 'store' } });
+    expect(summary.data).toMatch(new RegExp(`^the daemon's backtest job ${after[0]!.id}: `));
+  }, 60_000);
 
   it('streams model failures as an error event with its code', async () => {
     ai.script({ kind: 'error', status: 401, body: { error: { message: 'Authentication Fails' } } });

@@ -422,7 +422,7 @@ const TOOLS: ToolDef[] = [
         const minutes = bars * (INTERVAL_MS[interval] / 60_000);
         if (minutes > MAX_BACKTEST_MINUTES) throw new ArgError(`"bars": ${bars} ${interval} bars are ${minutes} minutes of data; at most ${MAX_BACKTEST_MINUTES} (lower bars or use a shorter interval)`);
         if (view.storedBacktest) {
-          // The store is elsewhere (a daemon's): the backtest runs there, on its candles.
+          // A daemon's backtest job: on its store and a worker thread (the CLI attached, or the daemon's own assistant).
           const summary = await view.storedBacktest({
             strategy: strategy.name,
             ...(spec ? { spec } : {}),

@@ -57,9 +57,9 @@ export interface EngineView {
   /** The latest `count` 1m candles from the store, for backtests (never a remote source). */
   backtestCandles(symbol: string, count: number): Promise<Candle[]>;
   /**
-   * Runs a backtest on stored candles where the store is not this process's: the CLI attached to
-   * a daemon hands in its backtest jobs (its store, its worker threads). Absent: the tool backtests
-   * here on backtestCandles.
+   * Runs a backtest on stored candles as a backtest job: the CLI attached to a daemon hands in the
+   * daemon's (its store, its worker threads), the daemon's own assistant its jobs (worker threads,
+   * so a backtest never holds up the feed). Absent: the tool backtests here on backtestCandles.
    */
   storedBacktest?(req: StoredBacktestRequest): Promise<BacktestSummary>;
   /**

@@ -6,7 +6,8 @@ import { answerJson } from '../../engine/ai/answer-json.js';
 import { aiConfigFrom, type AiConfig } from '../../engine/ai/config.js';
 import { describeOrder, ProposalBook, type ProposalStatus } from '../../engine/ai/proposals.js';
 import { createToolBox } from '../../engine/ai/tools.js';
-import { nodeEngineView } from '../../engine/ai/view.js';
+import { nodeEngineView, type StoredBacktestRequest } from '../../engine/ai/view.js';
+import { inProcessStoredBacktest } from '../backtest-summary.js';
 import { QtradeError } from '../../engine/errors.js';
 import type { Instrument } from '../../engine/market/types.js';
 import { orderRequestFromText } from '../../engine/trading.js';
@@ -91,8 +92,14 @@ export function qtradeAiRoutes(ctx: DaemonContext, opts: AiRouteOptions = {}): R
           if (err instanceof QtradeError) throw ApiErrors.unavailable(`the daemon's assistant is not configured: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
           throw err;
         }
+        const jobs = ctx.backtests;
+        const view = {
+          ...nodeEngineView(ctx.node, { fallbackNow: ctx.wallNow }),
+          // Backtests run as the daemon's jobs, on worker threads, not on the thread that serves the feed.
+          ...(jobs ? { storedBacktest: (r: StoredBacktestRequest) => inProcessStoredBacktest(jobs, r) } : {}),
+        };
         const toolBox = tools
-          ? createToolBox({ view: nodeEngineView(ctx.node, { fallbackNow: ctx.wallNow }), proposals: await ProposalBook.open(ctx.node.store), source: 'daemon', model: config.model, decisionClock: ctx.wallNow })
+          ? createToolBox({ view, proposals: await ProposalBook.open(ctx.node.store), source: 'daemon', model: config.model, decisionClock: ctx.wallNow })
           : undefined;
         const assistant = new Assistant({ model: client, ...(toolBox ? { tools: toolBox } : {}) });
         assistant.addHistory(turns);
