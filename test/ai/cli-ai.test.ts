@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/engine/store/open.js';
 import { callTools, say, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
 import { json, usePaperCli, type Row } from '../helpers/paper-cli.js';
-import { candleSeries } from './fixtures.js';
+import { CROSS_5M_SPEC, candleSeries } from './fixtures.js';
 
 /**
  * The assistant through the built binary (npm run build first): `qtrade ask`, `qtrade chat` and
@@ -158,14 +158,7 @@ describe('qtrade ask', { timeout: 120_000 }, () => {
     const store = await openStore(`sqlite:${path.join(cli.dir, 'qtrade.db')}`);
     await store.upsertCandles(candleSeries('BTCUSDT', '1m', closes));
     await store.close();
-    const spec = {
-      name: 'cross-5m',
-      interval: '5m',
-      indicators: { fast: { type: 'ema', period: 3 }, slow: { type: 'sma', period: 10 } },
-      entry: { all: [{ left: 'fast', op: 'crossesAbove', right: 'slow' }] },
-      exit: { any: [{ left: 'fast', op: 'crossesBelow', right: 'slow' }] },
-      sizing: { type: 'fraction', value: 0.5 },
-    };
+    const spec = CROSS_5M_SPEC;
     ai.script(callTools({ name: 'run_backtest', arguments: JSON.stringify({ symbol: 'BTCUSDT', spec, bars: 60 }) }), say('Here is the backtest.'));
     const file = path.join(cli.dir, 'cross');
     const r = await qt(['ask', '--save-strategy', file, 'write a strategy']);

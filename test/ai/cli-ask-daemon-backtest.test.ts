@@ -4,7 +4,7 @@ import { openStore } from '../../src/engine/store/open.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callTools, say, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
-import { candleSeries } from './fixtures.js';
+import { CROSS_5M_SPEC, candleSeries } from './fixtures.js';
 
 /**
  * `qtrade ask` (built binary) attached to a daemon with --connect from a data dir of its own: the
@@ -19,14 +19,7 @@ const CLOSES = [
   ...Array.from({ length: 100 }, (_, i) => 6_000_000 + (i + 1) * 2_000),
   ...Array.from({ length: 100 }, (_, i) => 6_200_000 - (i + 1) * 2_000),
 ];
-const SPEC = {
-  name: 'cross-5m',
-  interval: '5m',
-  indicators: { fast: { type: 'ema', period: 3 }, slow: { type: 'sma', period: 10 } },
-  entry: { all: [{ left: 'fast', op: 'crossesAbove', right: 'slow' }] },
-  exit: { any: [{ left: 'fast', op: 'crossesBelow', right: 'slow' }] },
-  sizing: { type: 'fraction', value: 0.5 },
-};
+const SPEC = CROSS_5M_SPEC;
 
 let d: TestDaemon;
 let ai: FakeOpenAI;

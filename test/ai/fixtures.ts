@@ -18,6 +18,16 @@ import { PaperTrading } from '../../src/engine/trading.js';
 export const instruments = bundledInstruments();
 
 /** Closed candles whose closes are `closes` (raws): open = previous close, high/low bracket both. */
+/** A declarative spec (5m EMA(3)/SMA(10) cross, half the quote per entry) the backtest tests run. */
+export const CROSS_5M_SPEC = {
+  name: 'cross-5m',
+  interval: '5m',
+  indicators: { fast: { type: 'ema', period: 3 }, slow: { type: 'sma', period: 10 } },
+  entry: { all: [{ left: 'fast', op: 'crossesAbove', right: 'slow' }] },
+  exit: { any: [{ left: 'fast', op: 'crossesBelow', right: 'slow' }] },
+  sizing: { type: 'fraction', value: 0.5 },
+};
+
 export function candleSeries(symbol: string, interval: Interval, closes: readonly number[], start = Date.UTC(2024, 7, 1)): Candle[] {
   const inst = instruments.get(symbol);
   const len = INTERVAL_MS[interval];

@@ -134,19 +134,8 @@ describe('alerts in a daemon with no webhook or Telegram', () => {
     );
     expect(t.stderr.split('\n')[0]).toBe('error: the test notification did not reach webhook, telegram');
   }, 60_000);
-});
 
-describe('an unknown alert id through a daemon', () => {
-  let bare: TestDaemon;
-  beforeAll(async () => {
-    bare = await startTestDaemon({ alerts: { webhook: undefined, telegram: undefined, bell: false } });
-  });
-  afterAll(async () => {
-    await bare?.close();
-  });
-  const cli = (...args: string[]) => runCli(['--data-dir', bare.dataDir, 'alert', ...args], { env: { QTRADE_CONNECT: undefined } });
-
-  it('is bad usage (exit 2) naming the id, as without a daemon, for rm, test and history', async () => {
+  it('an unknown alert id is bad usage (exit 2) naming the id, as without a daemon, for rm, test and history', async () => {
     for (const args of [['rm', 'zz9'], ['test', 'zz9'], ['history', 'zz9']]) {
       const r = await cli(...args);
       expect([args.join(' '), r.code]).toEqual([args.join(' '), 2]);
