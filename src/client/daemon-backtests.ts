@@ -1,7 +1,7 @@
 import type { BacktestSummary } from '../engine/ai/backtest-report.js';
 import type { StoredBacktestRequest } from '../engine/ai/view.js';
 import { QtradeError, UsageError } from '../engine/errors.js';
-import { jobBacktestSummary, jobFailure, storedBacktestJob } from '../server/backtest-summary.js';
+import { awaitJobSummary, storedBacktestJob } from '../server/backtest-summary.js';
 import type { DaemonClient } from './daemon-client.js';
 import { DaemonRequestError } from './daemon-client.js';
 import { backtestJobFromJson } from './daemon-replies.js';
@@ -31,11 +31,8 @@ export async function daemonStoredBacktest(client: DaemonClient, req: StoredBack
   }
   if (typeof submitted.id !== 'string') throw new QtradeError('DAEMON_BAD_ANSWER', 'the daemon accepted the backtest without a job id');
   const id = submitted.id;
-  for (;;) {
-    opts.signal?.throwIfAborted();
-    const job = backtestJobFromJson(await client.get(API, { id }));
-    if (job.status === 'done' && job.result) return jobBacktestSummary(job.result, `daemon ${client.url}`);
-    if (job.status === 'failed' || job.status === 'done') throw jobFailure(job.error);
-    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 200));
-  }
+  return awaitJobSummary(id, async () => backtestJobFromJson(await client.get(API, { id })), `daemon ${client.url}`, {
+    pollMs: opts.pollMs ?? 200,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
 }

@@ -1,7 +1,7 @@
 import type { BacktestSummary } from '../engine/ai/backtest-report.js';
 import type { StoredBacktestRequest } from '../engine/ai/view.js';
 import { UsageError } from '../engine/errors.js';
-import type { BacktestJobs, BacktestRequest } from './backtest-jobs.js';
+import type { BacktestJob, BacktestJobs, BacktestRequest } from './backtest-jobs.js';
 import type { BacktestJobResult } from './backtest-worker.js';
 
 /**
@@ -23,7 +23,7 @@ export function storedBacktestJob(req: StoredBacktestRequest): BacktestRequest {
 }
 
 /** A finished job's result; `where` names where it ran (prefixed to the result's data). */
-export function jobBacktestSummary(r: BacktestJobResult, where: string): BacktestSummary {
+function jobBacktestSummary(r: BacktestJobResult, where: string): BacktestSummary {
   return {
     strategy: r.strategy,
     symbol: r.symbol,
@@ -45,8 +45,27 @@ export function jobBacktestSummary(r: BacktestJobResult, where: string): Backtes
   };
 }
 
-/** A failed (or result-less) job's error, as run_backtest refuses with it. */
-export function jobFailure(error: { message: string; hint?: string } | undefined): UsageError {
+/**
+ * Polls job `id` until it ends (`read` gives its state; undefined once the daemon dropped it): its
+ * result in run_backtest's terms, `where` naming where it ran, or its failure as a UsageError.
+ */
+export async function awaitJobSummary(
+  id: string,
+  read: () => BacktestJob | undefined | Promise<BacktestJob | undefined>,
+  where: string,
+  opts: { pollMs: number; signal?: AbortSignal },
+): Promise<BacktestSummary> {
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const job = await read();
+    if (!job) throw failure({ message: `backtest job ${id} is gone (the daemon keeps the most recent jobs only)` });
+    if (job.status === 'done' && job.result) return jobBacktestSummary(job.result, where);
+    if (job.status === 'failed' || job.status === 'done') throw failure(job.error);
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs));
+  }
+}
+
+function failure(error: { message: string; hint?: string } | undefined): UsageError {
   const e = error ?? { message: 'the backtest failed without a reason' };
   return new UsageError(e.message, e.hint ? { hint: e.hint } : {});
 }
@@ -57,11 +76,5 @@ export function jobFailure(error: { message: string; hint?: string } | undefined
  */
 export async function inProcessStoredBacktest(jobs: BacktestJobs, req: StoredBacktestRequest, pollMs = 25): Promise<BacktestSummary> {
   const { id } = await jobs.submit(storedBacktestJob(req));
-  for (;;) {
-    const job = jobs.get(id);
-    if (!job) throw jobFailure({ message: `backtest job ${id} is gone (the daemon keeps the most recent jobs only)` });
-    if (job.status === 'done' && job.result) return jobBacktestSummary(job.result, `the daemon's backtest job ${id}`);
-    if (job.status === 'failed' || job.status === 'done') throw jobFailure(job.error);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
+  return awaitJobSummary(id, () => jobs.get(id), `the daemon's backtest job ${id}`, { pollMs });
 }
