@@ -1,22 +1,29 @@
 import type { StrategyContext } from '../api.js';
 
-/** Buys with `fraction` of the free quote balance at market; no-op below ~5 quote units (min notional). */
+/** The least a built-in trades or counts as a position: 10 quote units (over dust, near most minimum notionals). */
+const MIN_QUOTE = 10;
+
+/** Whether `qty` of base is worth at least MIN_QUOTE at the last price. */
+function worthTrading(ctx: StrategyContext<unknown>, qty: number): boolean {
+  return qty * (ctx.lastPrice() ?? 0) >= MIN_QUOTE;
+}
+
+/** Buys with `fraction` of the free quote balance at market; no-op below MIN_QUOTE. */
 export function buyWithFraction(ctx: StrategyContext<unknown>, fraction: number): void {
   const free = ctx.balance(ctx.instrument.quoteAsset).free;
   const spend = free * fraction;
-  if (spend >= 10) ctx.buy({ quoteQty: spend });
+  if (spend >= MIN_QUOTE) ctx.buy({ quoteQty: spend });
 }
 
 /** Sells the whole long position (down to the lot step) at market. */
 export function sellAll(ctx: StrategyContext<unknown>): void {
   const qty = ctx.position().qty;
-  const price = ctx.lastPrice() ?? 0;
-  if (qty > 0 && qty * price >= 10) ctx.sell({ qty });
+  if (qty > 0 && worthTrading(ctx, qty)) ctx.sell({ qty });
 }
 
-/** Long when the position is worth at least 10 quote units. */
+/** Long when the position is worth at least MIN_QUOTE. */
 export function isLong(ctx: StrategyContext<unknown>): boolean {
-  return ctx.position().qty * (ctx.lastPrice() ?? 0) >= 10;
+  return worthTrading(ctx, ctx.position().qty);
 }
 
 /** The `size` param of the long-only signal strategies: share of the free quote balance per entry. */
@@ -28,8 +35,7 @@ export function enterOrExitLong(ctx: StrategyContext<unknown>, enter: boolean, e
   // isLong and sellAll in one: a single read of the position and the price (nothing can change
   // between the check and the sale), where calling both read each twice.
   const qty = ctx.position().qty;
-  const price = ctx.lastPrice() ?? 0;
-  const long = qty * price >= 10;
+  const long = worthTrading(ctx, qty);
   if (enter && !long) buyWithFraction(ctx, fraction);
   else if (exit && long && qty > 0) ctx.sell({ qty });
 }
