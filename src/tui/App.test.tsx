@@ -39,15 +39,20 @@ const logRowsOf = (frame: string, id: number, status: string): string[] =>
 /** Rows of the Log panel (layout 4) that mention `text`, the bottom line left out. */
 const refusalRows = (frame: string, text: string): string[] => frame.split('\n').filter((l) => /^[│║]/.test(l) && l.includes(text));
 
+/** Types `text` on the `/` command line and presses Enter. */
+async function command(r: Rendered, text: string): Promise<void> {
+  r.write('/');
+  await until(r, (f) => f.includes(' > '), 'command line');
+  await type(r, text);
+  r.write(KEYS.enter);
+}
+
 /**
  * Runs a later command (`symbol NOPEUSDT`, refused with a log line of its own) and opens the Log panel once
  * that line is there: by then an earlier order's refusal has long finished logging.
  */
 async function logAfterMarker(r: Rendered): Promise<string> {
-  r.write('/');
-  await until(r, (f) => f.includes(' > '), 'command line');
-  await type(r, 'symbol NOPEUSDT');
-  r.write(KEYS.enter);
+  await command(r, 'symbol NOPEUSDT');
   r.write('4');
   return until(r, (x) => x.includes('Log (') && x.includes('NOPEUSDT is not in'), 'the log panel');
 }
@@ -121,10 +126,7 @@ describe('App', () => {
 
   it('/buy places an order that shows in open orders; c in the focused account panel cancels it', async () => {
     const r = await full();
-    r.write('/');
-    await until(r, (f) => f.includes(' > '), 'command line');
-    await type(r, 'buy 0.001 btcusdt limit 50000');
-    r.write(KEYS.enter);
+    await command(r, 'buy 0.001 btcusdt limit 50000');
     let f = await until(r, (x) => x.includes('[Open orders (1)]'), 'order listed');
     const order = session.source.openOrders()[0]!;
     expect(f).toContain(`${order.orderId} BTCUSDT BUY  0.00100 @ 50,000.00  LIMIT GTC`);
@@ -140,19 +142,13 @@ describe('App', () => {
 
   it('an order placed and canceled with / is on the log once each, not once as the result and again as the event', async () => {
     const r = await full();
-    r.write('/');
-    await until(r, (f) => f.includes(' > '), 'command line');
-    await type(r, 'buy 0.001 btcusdt limit 50000');
-    r.write(KEYS.enter);
+    await command(r, 'buy 0.001 btcusdt limit 50000');
     await until(r, (x) => x.includes('[Open orders (1)]'), 'order listed');
     const id = session.source.openOrders()[0]!.orderId;
     r.write('4');
     await until(r, (x) => x.includes('Log (') && logRowsOf(x, id, 'NEW').length > 0, 'order on the log');
     // A later command's event on the log: the placing command has long finished by then.
-    r.write('/');
-    await until(r, (f) => f.includes(' > '), 'command line again');
-    await type(r, `cancel ${id}`);
-    r.write(KEYS.enter);
+    await command(r, `cancel ${id}`);
     const f = await until(r, (x) => logRowsOf(x, id, 'CANCELED').length > 0, 'cancel on the log');
     expect(logRowsOf(f, id, 'NEW')).toEqual([expect.stringContaining(`order ${id} BUY 0.00100 BTCUSDT LIMIT @ 50,000.00 NEW`)]);
     expect(logRowsOf(f, id, 'CANCELED')).toEqual([expect.stringContaining(`order ${id} BUY 0.00100 BTCUSDT LIMIT @ 50,000.00 CANCELED`)]);
@@ -161,10 +157,7 @@ describe('App', () => {
 
   it('a command the engine refuses is reported, not swallowed, and on the log once', async () => {
     const r = await full();
-    r.write('/');
-    await until(r, (f) => f.includes(' > '), 'command line');
-    await type(r, 'sell 0.00001 btcusdt limit 50000');
-    r.write(KEYS.enter);
+    await command(r, 'sell 0.00001 btcusdt limit 50000');
     // 0.00001 BTC at 50,000 is 0.50 USDT, under the 5 USDT minimum notional.
     await until(r, (x) => x.split('\n').at(-1)!.includes('Filter failure: NOTIONAL'), 'refusal');
     const f = await logAfterMarker(r);
@@ -174,10 +167,7 @@ describe('App', () => {
 
   it('a refusal before the engine (no event of its own) is still reported once by the command', async () => {
     const r = await full();
-    r.write('/');
-    await until(r, (f) => f.includes(' > '), 'command line');
-    await type(r, 'buy 0.0010000001 btcusdt limit 50000');
-    r.write(KEYS.enter);
+    await command(r, 'buy 0.0010000001 btcusdt limit 50000');
     await until(r, (x) => x.split('\n').at(-1)!.includes('✗ -1111'), 'refusal');
     r.write('4');
     const f = await until(r, (x) => x.includes('Log (') && refusalRows(x, '-1111').length > 0, 'the log panel');
@@ -204,10 +194,7 @@ describe('App', () => {
     const r = await full();
     r.write('i');
     await until(r, (f) => f.includes('BTCUSDT 5m · candles') && f.includes('1m [5m] 15m'), '5m');
-    r.write('/');
-    await until(r, (f) => f.includes(' > '), 'command line');
-    await type(r, 'interval 1h');
-    r.write(KEYS.enter);
+    await command(r, 'interval 1h');
     await until(r, (f) => f.includes('BTCUSDT 1h · candles'), '1h');
     r.unmount();
   });
