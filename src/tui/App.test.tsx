@@ -47,6 +47,15 @@ async function command(r: Rendered, text: string): Promise<void> {
   r.write(KEYS.enter);
 }
 
+/** Focuses Order entry with b, types `qty` into the default BTCUSDT ticket and sends it. */
+async function sendFormQty(r: Rendered, qty: string): Promise<void> {
+  r.write('b');
+  await until(r, (f) => focusedTitle(f) === 'Order entry BTCUSDT', 'entry focused');
+  await type(r, qty);
+  await until(r, (f) => f.includes(`qty   ${qty}`), 'qty typed');
+  r.write(KEYS.enter);
+}
+
 /**
  * Runs a later command (`symbol NOPEUSDT`, refused with a log line of its own) and opens the Log panel once
  * that line is there: by then an earlier order's refusal has long finished logging.
@@ -72,11 +81,7 @@ describe('App', () => {
 
   it('shows an order refused by the exchange filters inline, with Binance code and message', async () => {
     const r = await full();
-    r.write('b');
-    await until(r, (f) => focusedTitle(f) === 'Order entry BTCUSDT', 'entry focused');
-    await type(r, '0.000001');
-    await until(r, (f) => f.includes('qty   0.000001'), 'qty typed');
-    r.write(KEYS.enter);
+    await sendFormQty(r, '0.000001');
     const f = await until(r, (x) => x.includes('✗ -1013'), 'rejection');
     expect(rightColumn(f)).toContain('✗ -1013 Filter failure: LOT_SIZE');
     expect(session.source.openOrders()).toHaveLength(0);
@@ -177,11 +182,7 @@ describe('App', () => {
 
   it('an order the form sends and the engine refuses is on the log once', async () => {
     const r = await full();
-    r.write('b');
-    await until(r, (f) => focusedTitle(f) === 'Order entry BTCUSDT', 'entry focused');
-    await type(r, '0.000001');
-    await until(r, (f) => f.includes('qty   0.000001'), 'qty typed');
-    r.write(KEYS.enter);
+    await sendFormQty(r, '0.000001');
     await until(r, (x) => x.includes('✗ -1013'), 'rejection');
     r.write(KEYS.tab);
     await until(r, (x) => focusedTitle(x) !== 'Order entry BTCUSDT', 'focus off the form');
