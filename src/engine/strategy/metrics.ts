@@ -120,12 +120,6 @@ export interface MetricsInput {
   barMs: number;
 }
 
-/**
- * Performance metrics. Returns, Sharpe and Sortino come from the series' float values (a
- * statistics series); start and end equity and the max drawdown's depth are taken from the exact
- * marks. Annualisation assumes 365 days a year and one return per bar (bars per year =
- * year / barMs), risk-free rate 0.
- */
 /** What one pass over the marks finds (see scanMarks). */
 interface MarkScan {
   /** Σ per-bar returns. */
@@ -237,6 +231,12 @@ function deviations(eq: Float64Array, mean: number): { sq: number; down: number 
   return { sq, down };
 }
 
+/**
+ * Performance metrics. Returns, Sharpe and Sortino come from the series' float values (a
+ * statistics series); start and end equity and the max drawdown's depth are taken from the exact
+ * marks. Annualisation assumes 365 days a year and one return per bar (bars per year =
+ * year / barMs), risk-free rate 0.
+ */
 export function computeMetrics(input: MetricsInput): Metrics {
   const series = input.equity;
   const n = series.length;
