@@ -30,8 +30,6 @@ import type { Fill, LedgerEntry, LedgerReason, Order, OrderStatus, OrderType, Si
  * older qtrade and continued by this one replays exactly.
  */
 
-const KIND_CODE = { accepted: 'a', fill: 'f', triggered: 't', canceled: 'c', expired: 'x', ledger: 'l', rejected: 'r' } as const;
-
 /**
  * Writes events in format 3 as UTF-8 straight into one growing byte buffer, row after row, with no
  * intermediate strings: the durable order path's batch (see OrderService) is handed to the store's
@@ -46,10 +44,9 @@ export class EventEncoder {
   private times: Float64Array;
   private ends: Uint32Array;
   private kinds: string[] = [];
-  private readonly utf8 = new TextEncoder();
 
   constructor(bytes = 1 << 16, rows = 1024) {
-    this.buf = new Uint8Array(bytes);
+    this.buf = new Uint8Array(Math.max(bytes, 2 * ROOM));
     this.times = new Float64Array(rows);
     this.ends = new Uint32Array(rows);
   }
@@ -69,7 +66,18 @@ export class EventEncoder {
     if (this.n === 0) this.first = ev.seq;
     else if (ev.seq !== this.first + this.n) throw new EventLogError(`event ${ev.seq} does not follow ${this.first + this.n - 1} in the batch`);
     if (this.n === this.times.length) this.growRows();
-    this.write(ev);
+    for (;;) {
+      try {
+        this.p = writeEvent(this.buf, this.p, ev);
+        break;
+      } catch (err) {
+        if (err !== NO_ROOM) throw err;
+        // Out of room part way: the event is written again, whole, into a buffer twice the size.
+        const grown = new Uint8Array(this.buf.length * 2);
+        grown.set(this.buf.subarray(0, this.p));
+        this.buf = grown;
+      }
+    }
     this.times[this.n] = ev.time;
     this.kinds.push(ev.kind);
     this.ends[this.n++] = this.p;
@@ -109,196 +117,6 @@ export class EventEncoder {
     return utf8Text(this.buf, i === 0 ? 0 : this.ends[i - 1]!, this.ends[i]!);
   }
 
-  private write(ev: OrderEvent): void {
-    // Every writer of variable length reserves its own room plus 64 bytes for the punctuation after it.
-    this.need(64);
-    const t = ev.time;
-    const b = this.buf;
-    b[this.p++] = 0x5b; // [
-    this.num(ev.seq);
-    b[this.p++] = 0x2c; // ,
-    b[this.p++] = 0x22; // "
-    b[this.p++] = KIND_CODE[ev.kind].charCodeAt(0);
-    b[this.p++] = 0x22;
-    b[this.p++] = 0x2c;
-    this.num(t);
-    switch (ev.kind) {
-      case 'accepted': {
-        const o = ev.order;
-        this.comma().str(o.symbol).comma().num(o.orderId).comma().str(o.clientOrderId).comma().str(o.side).comma().str(o.type).comma();
-        if (o.timeInForce === undefined) this.ascii('null');
-        else this.str(o.timeInForce);
-        this.comma().num(o.price).comma().num(o.stopPrice).comma().num(o.origQty).comma().big(o.origQuoteOrderQty).comma().bool(o.isWorking).comma().str(o.lockAsset).comma();
-        const initial =
-          o.executedQty === 0 &&
-          o.cumQuote === 0n &&
-          o.status === 'NEW' &&
-          o.time === t &&
-          o.updateTime === t &&
-          o.workingTime === (o.isWorking ? t : -1) &&
-          o.locked === 0n;
-        if (initial) this.byte(0x30);
-        else {
-          this.byte(0x5b).num(o.executedQty).comma().big(o.cumQuote).comma().str(o.status).comma().num(o.time).comma().num(o.updateTime).comma();
-          this.num(o.workingTime).comma().big(o.locked).byte(0x5d);
-        }
-        this.folded(ev.ledger, o.orderId, undefined);
-        break;
-      }
-      case 'fill': {
-        const f = ev.fill;
-        this.comma().str(f.symbol).comma().num(f.orderId).comma().str(f.clientOrderId).comma().num(f.tradeId).comma().str(f.side).comma();
-        this.num(f.price).comma().num(f.qty).comma().big(f.quoteQty).comma().big(f.commission).comma().str(f.commissionAsset).comma().bool(f.isMaker).comma();
-        if (f.time === t) this.ascii('null');
-        else this.num(f.time);
-        this.comma().str(ev.status).folded(ev.ledger, f.orderId, f.tradeId);
-        break;
-      }
-      case 'canceled':
-      case 'expired':
-      case 'triggered':
-        this.comma().num(ev.orderId).folded(ev.ledger, ev.orderId, undefined);
-        break;
-      case 'ledger':
-        this.comma().entry(ev.entry, undefined, undefined);
-        break;
-      case 'rejected': {
-        // Rejections echo the request's fields as given (any of them may be missing or malformed): rare, so the slow way.
-        const rest = JSON.stringify([ev.symbol, ev.side, ev.type, ev.clientOrderId, ev.code, ev.msg]);
-        this.comma().json(rest.slice(1, -1));
-        break;
-      }
-    }
-    this.byte(0x5d); // ]
-  }
-
-  /** One ledger entry; its ids are left out when they are the event's (`orderId`, `tradeId`). */
-  private entry(e: LedgerEntry, orderId: number | undefined, tradeId: number | undefined): this {
-    this.need(128);
-    this.byte(0x5b).str(e.asset).comma().big(e.dFree).comma().big(e.dLocked).comma().str(e.reason);
-    if (e.orderId !== orderId || e.tradeId !== tradeId) {
-      this.comma();
-      if (e.orderId === undefined) this.ascii('null');
-      else this.num(e.orderId);
-      this.comma();
-      if (e.tradeId === undefined) this.ascii('null');
-      else this.num(e.tradeId);
-    }
-    return this.byte(0x5d);
-  }
-
-  private folded(entries: LedgerEntry[] | undefined, orderId: number | undefined, tradeId: number | undefined): void {
-    if (entries === undefined) return;
-    this.comma().byte(0x5b);
-    for (let i = 0; i < entries.length; i++) {
-      if (i > 0) this.comma();
-      this.entry(entries[i]!, orderId, tradeId);
-    }
-    this.byte(0x5d);
-  }
-
-  private byte(c: number): this {
-    this.buf[this.p++] = c;
-    return this;
-  }
-
-  private comma(): this {
-    this.buf[this.p++] = 0x2c;
-    return this;
-  }
-
-  private bool(v: boolean): this {
-    this.buf[this.p++] = v ? 0x31 : 0x30;
-    return this;
-  }
-
-  /** A number as JSON.stringify writes it (safe integers digit by digit; non-finite as null). */
-  private num(n: number): this {
-    if (!Number.isSafeInteger(n)) return this.ascii(Number.isFinite(n) ? `${n}` : 'null');
-    this.need(24);
-    const b = this.buf;
-    if (n < 0) {
-      b[this.p++] = 0x2d;
-      n = -n;
-    }
-    if (n < 1e9) return this.digits(n);
-    // Above 2^31 division is on doubles: split into two Smi halves of 9 digits.
-    const hi = Math.floor(n / 1e9);
-    this.digits(hi);
-    let lo = n - hi * 1e9;
-    const end = this.p + 9;
-    for (let i = end - 1; i >= this.p; i--) {
-      const q = (lo / 10) | 0;
-      b[i] = 0x30 + lo - q * 10;
-      lo = q;
-    }
-    this.p = end;
-    return this;
-  }
-
-  /** 0 ≤ n < 1e9. */
-  private digits(n: number): this {
-    const b = this.buf;
-    const len = n < 1e4 ? (n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : 4) : n < 1e6 ? (n < 1e5 ? 5 : 6) : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
-    const end = this.p + len;
-    for (let i = end - 1; i >= this.p; i--) {
-      const q = (n / 10) | 0;
-      b[i] = 0x30 + n - q * 10;
-      n = q;
-    }
-    this.p = end;
-    return this;
-  }
-
-  /** An amount as a quoted decimal string. */
-  private big(x: bigint): this {
-    this.byte(0x22);
-    if (x >= -9007199254740991n && x <= 9007199254740991n) this.num(Number(x));
-    else this.ascii(x.toString());
-    return this.byte(0x22);
-  }
-
-  /** A JSON string, escaped as JSON.stringify escapes it. */
-  private str(s: string): this {
-    const len = s.length;
-    this.need(len + 2);
-    const b = this.buf;
-    const start = this.p;
-    b[this.p++] = 0x22;
-    for (let i = 0; i < len; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
-        // Escapes or non-ASCII: rare (client ids are ASCII by Binance's rule), so JSON.stringify's own text.
-        this.p = start;
-        return this.json(JSON.stringify(s));
-      }
-      b[this.p++] = c;
-    }
-    b[this.p++] = 0x22;
-    return this;
-  }
-
-  /** ASCII text as is (digits, null). */
-  private ascii(s: string): this {
-    this.need(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.p++] = s.charCodeAt(i);
-    return this;
-  }
-
-  /** Any JSON text, as UTF-8. */
-  private json(s: string): this {
-    this.need(s.length * 3);
-    this.p += this.utf8.encodeInto(s, this.buf.subarray(this.p)).written;
-    return this;
-  }
-
-  private need(n: number): void {
-    if (this.p + n + 64 <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.p + n + 64));
-    grown.set(this.buf.subarray(0, this.p));
-    this.buf = grown;
-  }
-
   private growRows(): void {
     const times = new Float64Array(this.times.length * 2);
     times.set(this.times);
@@ -307,6 +125,290 @@ export class EventEncoder {
     ends.set(this.ends);
     this.ends = ends;
   }
+}
+
+/*
+ * The writers below take the buffer and a position and return the position after what they wrote,
+ * so the position stays in a register through a whole event (a field on the encoder was loaded and
+ * stored for every byte, and most of the small methods it went through were not inlined).
+ *
+ * Room: a writer of fixed-size parts (numbers, punctuation, up to ~200 bytes between two checks)
+ * relies on ROOM bytes being free at the last check; every variable-length part (strings, an amount
+ * past 2^53, each ledger entry) checks that ROOM bytes remain after it. When they do not, NO_ROOM is
+ * thrown and EventEncoder.add writes the event again into a larger buffer.
+ */
+const ROOM = 512;
+const NO_ROOM = new RangeError('event encoder: buffer full');
+const utf8 = new TextEncoder();
+
+function room(b: Uint8Array, p: number, n: number): void {
+  if (p + n + ROOM > b.length) throw NO_ROOM;
+}
+
+function writeEvent(b: Uint8Array, p: number, ev: OrderEvent): number {
+  room(b, p, 0);
+  const t = ev.time;
+  b[p++] = 0x5b; // [
+  p = putNum(b, p, ev.seq);
+  b[p++] = 0x2c; // ,
+  b[p++] = 0x22; // "
+  switch (ev.kind) {
+    case 'accepted': {
+      p = putKind(b, p, 0x61, t); // a
+      const o = ev.order;
+      p = putStr(b, p, o.symbol);
+      b[p++] = 0x2c;
+      p = putNum(b, p, o.orderId);
+      b[p++] = 0x2c;
+      p = putStr(b, p, o.clientOrderId);
+      b[p++] = 0x2c;
+      p = putStr(b, p, o.side);
+      b[p++] = 0x2c;
+      p = putStr(b, p, o.type);
+      b[p++] = 0x2c;
+      p = o.timeInForce === undefined ? putNull(b, p) : putStr(b, p, o.timeInForce);
+      b[p++] = 0x2c;
+      p = putNum(b, p, o.price);
+      b[p++] = 0x2c;
+      p = putNum(b, p, o.stopPrice);
+      b[p++] = 0x2c;
+      p = putNum(b, p, o.origQty);
+      b[p++] = 0x2c;
+      p = putBig(b, p, o.origQuoteOrderQty);
+      b[p++] = 0x2c;
+      b[p++] = o.isWorking ? 0x31 : 0x30;
+      b[p++] = 0x2c;
+      p = putStr(b, p, o.lockAsset);
+      b[p++] = 0x2c;
+      const initial =
+        o.executedQty === 0 &&
+        o.cumQuote === 0n &&
+        o.status === 'NEW' &&
+        o.time === t &&
+        o.updateTime === t &&
+        o.workingTime === (o.isWorking ? t : -1) &&
+        o.locked === 0n;
+      if (initial) b[p++] = 0x30;
+      else p = putOrderState(b, p, o);
+      p = putLedger(b, p, ev.ledger, o.orderId, undefined);
+      break;
+    }
+    case 'fill': {
+      p = putKind(b, p, 0x66, t); // f
+      const f = ev.fill;
+      p = putStr(b, p, f.symbol);
+      b[p++] = 0x2c;
+      p = putNum(b, p, f.orderId);
+      b[p++] = 0x2c;
+      p = putStr(b, p, f.clientOrderId);
+      b[p++] = 0x2c;
+      p = putNum(b, p, f.tradeId);
+      b[p++] = 0x2c;
+      p = putStr(b, p, f.side);
+      b[p++] = 0x2c;
+      p = putNum(b, p, f.price);
+      b[p++] = 0x2c;
+      p = putNum(b, p, f.qty);
+      b[p++] = 0x2c;
+      p = putBig(b, p, f.quoteQty);
+      b[p++] = 0x2c;
+      p = putBig(b, p, f.commission);
+      b[p++] = 0x2c;
+      p = putStr(b, p, f.commissionAsset);
+      b[p++] = 0x2c;
+      b[p++] = f.isMaker ? 0x31 : 0x30;
+      b[p++] = 0x2c;
+      p = f.time === t ? putNull(b, p) : putNum(b, p, f.time);
+      b[p++] = 0x2c;
+      p = putStr(b, p, ev.status);
+      p = putLedger(b, p, ev.ledger, f.orderId, f.tradeId);
+      break;
+    }
+    case 'canceled':
+    case 'expired':
+    case 'triggered':
+      p = putKind(b, p, ev.kind === 'canceled' ? 0x63 : ev.kind === 'expired' ? 0x78 : 0x74, t); // c x t
+      p = putNum(b, p, ev.orderId);
+      p = putLedger(b, p, ev.ledger, ev.orderId, undefined);
+      break;
+    case 'ledger':
+      p = putKind(b, p, 0x6c, t); // l
+      p = putEntry(b, p, ev.entry, undefined, undefined);
+      break;
+    case 'rejected': {
+      p = putKind(b, p, 0x72, t); // r
+      // Rejections echo the request's fields as given (any of them may be missing or malformed): rare, so the slow way.
+      const rest = JSON.stringify([ev.symbol, ev.side, ev.type, ev.clientOrderId, ev.code, ev.msg]);
+      p = putJson(b, p, rest.slice(1, -1));
+      break;
+    }
+  }
+  b[p++] = 0x5d; // ]
+  return p;
+}
+
+/** The kind's letter, its closing quote, and `,time,` (the opening quote is written). */
+function putKind(b: Uint8Array, p: number, letter: number, t: number): number {
+  b[p++] = letter;
+  b[p++] = 0x22;
+  b[p++] = 0x2c;
+  p = putNum(b, p, t);
+  b[p++] = 0x2c;
+  return p;
+}
+
+/** [executedQty,cumQuote,status,time,updateTime,workingTime,locked] of an order not as accepted. */
+function putOrderState(b: Uint8Array, p: number, o: Order): number {
+  b[p++] = 0x5b;
+  p = putNum(b, p, o.executedQty);
+  b[p++] = 0x2c;
+  p = putBig(b, p, o.cumQuote);
+  b[p++] = 0x2c;
+  p = putStr(b, p, o.status);
+  b[p++] = 0x2c;
+  p = putNum(b, p, o.time);
+  b[p++] = 0x2c;
+  p = putNum(b, p, o.updateTime);
+  b[p++] = 0x2c;
+  p = putNum(b, p, o.workingTime);
+  b[p++] = 0x2c;
+  p = putBig(b, p, o.locked);
+  b[p++] = 0x5d;
+  return p;
+}
+
+/** `,[entry,...]` when the event carries ledger entries. */
+function putLedger(b: Uint8Array, p: number, entries: LedgerEntry[] | undefined, orderId: number | undefined, tradeId: number | undefined): number {
+  if (entries === undefined) return p;
+  b[p++] = 0x2c;
+  b[p++] = 0x5b;
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) b[p++] = 0x2c;
+    p = putEntry(b, p, entries[i]!, orderId, tradeId);
+  }
+  b[p++] = 0x5d;
+  return p;
+}
+
+/** One ledger entry; its ids are left out when they are the event's (`orderId`, `tradeId`). */
+function putEntry(b: Uint8Array, p: number, e: LedgerEntry, orderId: number | undefined, tradeId: number | undefined): number {
+  room(b, p, 0);
+  b[p++] = 0x5b;
+  p = putStr(b, p, e.asset);
+  b[p++] = 0x2c;
+  p = putBig(b, p, e.dFree);
+  b[p++] = 0x2c;
+  p = putBig(b, p, e.dLocked);
+  b[p++] = 0x2c;
+  p = putStr(b, p, e.reason);
+  if (e.orderId !== orderId || e.tradeId !== tradeId) {
+    b[p++] = 0x2c;
+    p = e.orderId === undefined ? putNull(b, p) : putNum(b, p, e.orderId);
+    b[p++] = 0x2c;
+    p = e.tradeId === undefined ? putNull(b, p) : putNum(b, p, e.tradeId);
+  }
+  b[p++] = 0x5d;
+  return p;
+}
+
+function putNull(b: Uint8Array, p: number): number {
+  b[p] = 0x6e;
+  b[p + 1] = 0x75;
+  b[p + 2] = 0x6c;
+  b[p + 3] = 0x6c;
+  return p + 4;
+}
+
+/** A number as JSON.stringify writes it (safe integers digit by digit; non-finite as null). */
+function putNum(b: Uint8Array, p: number, n: number): number {
+  if (!Number.isSafeInteger(n)) return Number.isFinite(n) ? putAscii(b, p, `${n}`) : putNull(b, p);
+  if (n < 0) {
+    b[p++] = 0x2d;
+    n = -n;
+  }
+  if (n < 1e9) return putDigits(b, p, n);
+  // Above 2^31 division is on doubles: split into two Smi parts, the low one 9 digits with its zeros.
+  const hi = Math.floor(n / 1e9);
+  p = putDigits(b, p, hi);
+  let lo = n - hi * 1e9;
+  let i = p + 9;
+  for (let k = 0; k < 4; k++) {
+    const q = (lo / 100) | 0;
+    const r = (lo - q * 100) << 1;
+    b[--i] = PAIRS[r + 1]!;
+    b[--i] = PAIRS[r]!;
+    lo = q;
+  }
+  b[--i] = 0x30 + lo;
+  return p + 9;
+}
+
+/** "00" to "99": digits go two per division (a division is most of a digit's cost). */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 0x30 + ((i / 10) | 0);
+  PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
+
+/** 0 ≤ n < 1e9. */
+function putDigits(b: Uint8Array, p: number, n: number): number {
+  const len = n < 1e4 ? (n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : 4) : n < 1e6 ? (n < 1e5 ? 5 : 6) : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+  let i = p + len;
+  while (n >= 100) {
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
+    b[--i] = PAIRS[r + 1]!;
+    b[--i] = PAIRS[r]!;
+    n = q;
+  }
+  if (n >= 10) {
+    b[--i] = PAIRS[(n << 1) + 1]!;
+    b[--i] = PAIRS[n << 1]!;
+  } else b[--i] = 0x30 + n;
+  return p + len;
+}
+
+/** An amount as a quoted decimal string. */
+function putBig(b: Uint8Array, p: number, x: bigint): number {
+  b[p++] = 0x22;
+  // Zero is common (a ledger entry moves one of free and locked); Number(x) costs more than the test.
+  if (x === 0n) b[p++] = 0x30;
+  else {
+    // Number(x) is exact within ±(2^53 − 1) and, outside it, a value that is not a safe integer.
+    const n = Number(x);
+    p = Number.isSafeInteger(n) ? putNum(b, p, n) : putAscii(b, p, x.toString());
+  }
+  b[p++] = 0x22;
+  return p;
+}
+
+/** A JSON string, escaped as JSON.stringify escapes it. */
+function putStr(b: Uint8Array, p: number, s: string): number {
+  const len = s.length;
+  room(b, p, len + 2);
+  let q = p;
+  b[q++] = 0x22;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    // Escapes or non-ASCII: rare (client ids are ASCII by Binance's rule), so JSON.stringify's own text.
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return putJson(b, p, JSON.stringify(s));
+    b[q++] = c;
+  }
+  b[q++] = 0x22;
+  return q;
+}
+
+/** ASCII text as is (digits, an exponent). */
+function putAscii(b: Uint8Array, p: number, s: string): number {
+  room(b, p, s.length);
+  for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+  return p;
+}
+
+/** Any JSON text, as UTF-8 (at most 3 bytes per UTF-16 unit). */
+function putJson(b: Uint8Array, p: number, s: string): number {
+  room(b, p, s.length * 3);
+  return p + utf8.encodeInto(s, b.subarray(p)).written;
 }
 
 const scratch = new EventEncoder(1 << 12, 1);

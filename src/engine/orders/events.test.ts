@@ -190,5 +190,16 @@ describe('event encoding and open totals', () => {
       expect(decodeEvent(encodeEvent(ev))).toEqual(decodeEvent(encodeEventV2(ev)));
       expect(decodeEvent(encodeEvent(ev))).toEqual(ev);
     }
+    // Parts longer than the encoder's buffer: the event is written again, whole, into a larger one.
+    const huge = 10n ** 700n + 1n;
+    const long: OrderEvent[] = [
+      { seq: 1, kind: 'accepted', time: 1, order: { ...order, clientOrderId: 'é"\\x'.repeat(900), origQuoteOrderQty: -huge } },
+      { seq: 2, kind: 'ledger', time: 2, entry: { asset: 'A'.repeat(3000), dFree: huge, dLocked: -huge, reason: 'deposit' } },
+      { seq: 3, kind: 'canceled', time: 3, orderId: 7, ledger: Array.from({ length: 40 }, () => ({ asset: 'USDT', dFree: huge, dLocked: -huge, reason: 'unlock' as const, orderId: 7 })) },
+    ];
+    const batch = new EventEncoder(16, 1);
+    for (const ev of long) batch.add(ev);
+    expect(eventRecords(batch.take()).map((r) => decodeEvent(r.body))).toEqual(long);
+    expect(long.map((ev) => decodeEvent(encodeEvent(ev)))).toEqual(long);
   });
 });
