@@ -1,9 +1,10 @@
 import type { AssistantEvent } from '../engine/ai/assistant.js';
 import { AiCanceledError } from '../engine/ai/client.js';
-import { describeOrder, type Proposal } from '../engine/ai/proposals.js';
+import { describeOrder, proposalClientId, type Proposal } from '../engine/ai/proposals.js';
 import type { EventLog } from './event-log.js';
 import { describeError } from './format.js';
-import type { VenueName } from './source.js';
+import { watchRefusal } from './place.js';
+import type { TuiSource, VenueName } from './source.js';
 import type { AssistantReply, AssistantSource } from './sources/assistant.js';
 import { VENUE_LABEL } from './theme.js';
 
@@ -49,7 +50,8 @@ export class ChatSession {
 
   constructor(
     readonly source: AssistantSource,
-    private readonly opts: { log: EventLog; venue: VenueName },
+    /** `events`: the account's events, so an approval the engine refuses is logged once, by its refusal event. */
+    private readonly opts: { log: EventLog; venue: VenueName; events?: Pick<TuiSource, 'subscribe'> },
   ) {
     this.offSource = source.onChange(() => this.changed());
     void source.refresh().catch(() => {});
@@ -170,16 +172,20 @@ export class ChatSession {
       return;
     }
     this.armed = undefined;
+    const watch = this.opts.events ? watchRefusal(this.opts.events, p.order.symbol, proposalClientId(p.id)) : undefined;
     this.source.approve(p.id).then(
       (r) => {
+        watch?.off();
         const what = r.duplicate ? `already order ${r.order.orderId}, nothing new placed` : `order ${r.order.orderId} ${r.order.status}`;
         this.push({ kind: 'info', text: `✓ proposal ${p.id} approved: ${what}` });
         this.opts.log.add('good', `✓ AI proposal ${p.id} approved: ${describeOrder(p.order)} → ${what}`);
       },
       (err: unknown) => {
+        const logged = watch?.onLog(err) ?? false;
+        watch?.off();
         const text = `✗ proposal ${p.id}: ${describeError(err).text}`;
         this.push({ kind: 'error', text });
-        this.opts.log.add('error', text);
+        if (!logged) this.opts.log.add('error', text);
       },
     );
   }

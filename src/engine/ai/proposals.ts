@@ -61,6 +61,11 @@ type LogEvent =
   | { kind: 'failed'; id: string; error: { code: string; message: string } }
   | { kind: 'rejected'; id: string; reason: string };
 
+/** The client order id of a proposal's order: a repeated approval places nothing new. */
+export function proposalClientId(id: string): string {
+  return `ai-${id}`;
+}
+
 /** The order text an approval places; the client order id makes a repeated approval idempotent. */
 export function proposalOrderText(p: Proposal): OrderText & { symbol: string } {
   const o = p.order;
@@ -73,7 +78,7 @@ export function proposalOrderText(p: Proposal): OrderText & { symbol: string } {
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
     ...(o.stop !== undefined ? { stop: o.stop } : {}),
     ...(o.tif !== undefined ? { tif: o.tif } : {}),
-    clientId: `ai-${p.id}`,
+    clientId: proposalClientId(p.id),
   };
 }
 

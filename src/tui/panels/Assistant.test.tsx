@@ -138,6 +138,24 @@ describe('AI panel', () => {
     r.unmount();
   });
 
+  it('an approval the engine refuses is on the event log once, by its refusal event', async () => {
+    ai.script(
+      callTools({ name: 'propose_order', arguments: JSON.stringify({ symbol: 'BTCUSDT', side: 'BUY', qty: '100', limit: '60000', rationale: 'all in' }), id: 'c3' }),
+      say('Proposed a large buy.'),
+    );
+    const r = await aiLayout();
+    await ask(r, 'go big');
+    await until(r, (x) => x.includes('BUY 100 BTCUSDT LIMIT limit 60000'), 'the card');
+    await until(r, (x) => x.includes('Proposed a large buy.'), 'the answer');
+    const id = session.source.assistant!.proposals()[0]!.id;
+    r.write('a');
+    await until(r, (x) => x.includes(`✗ proposal ${id}`), 'the refusal in the transcript');
+    expect(session.source.assistant!.proposals().find((p) => p.id === id)).toMatchObject({ status: 'failed' });
+    const lines = r.ctx.log.entries().filter((e) => e.text.includes('insufficient balance'));
+    expect(lines.map((e) => e.text)).toEqual([expect.stringMatching(/^BTCUSDT order refused: -2010 /)]);
+    r.unmount();
+  });
+
   it('places nothing on hostile model output, nor on an `a` typed into the prompt', async () => {
     const before = session.node.trading.orders().length;
     ai.script(

@@ -11,7 +11,7 @@ import { Panel, inner } from './Panel.js';
 /** The app's one conversation (undefined when the session has no assistant), disposed with the app. */
 export function useChatSession(): ChatSession | undefined {
   const { source, log } = useTui();
-  const [chat] = useState(() => (source.assistant ? new ChatSession(source.assistant, { log, venue: source.info.venue }) : undefined));
+  const [chat] = useState(() => (source.assistant ? new ChatSession(source.assistant, { log, venue: source.info.venue, events: source }) : undefined));
   useEffect(() => () => chat?.dispose(), [chat]);
   return chat;
 }
