@@ -156,12 +156,7 @@ function writeEvent(b: Uint8Array, p: number, ev: OrderEvent): number {
     case 'accepted': {
       p = putKind(b, p, 0x61, t); // a
       const o = ev.order;
-      p = putStr(b, p, o.symbol);
-      b[p++] = 0x2c;
-      p = putNum(b, p, o.orderId);
-      b[p++] = 0x2c;
-      p = putStr(b, p, o.clientOrderId);
-      b[p++] = 0x2c;
+      p = putIds(b, p, o.symbol, o.orderId, o.clientOrderId);
       p = putStr(b, p, o.side);
       b[p++] = 0x2c;
       p = putStr(b, p, o.type);
@@ -196,12 +191,7 @@ function writeEvent(b: Uint8Array, p: number, ev: OrderEvent): number {
     case 'fill': {
       p = putKind(b, p, 0x66, t); // f
       const f = ev.fill;
-      p = putStr(b, p, f.symbol);
-      b[p++] = 0x2c;
-      p = putNum(b, p, f.orderId);
-      b[p++] = 0x2c;
-      p = putStr(b, p, f.clientOrderId);
-      b[p++] = 0x2c;
+      p = putIds(b, p, f.symbol, f.orderId, f.clientOrderId);
       p = putNum(b, p, f.tradeId);
       b[p++] = 0x2c;
       p = putStr(b, p, f.side);
@@ -253,6 +243,17 @@ function putKind(b: Uint8Array, p: number, letter: number, t: number): number {
   b[p++] = 0x22;
   b[p++] = 0x2c;
   p = putNum(b, p, t);
+  b[p++] = 0x2c;
+  return p;
+}
+
+/** `symbol,orderId,clientOrderId,`: how accepted and fill events begin. */
+function putIds(b: Uint8Array, p: number, symbol: string, orderId: number, clientOrderId: string): number {
+  p = putStr(b, p, symbol);
+  b[p++] = 0x2c;
+  p = putNum(b, p, orderId);
+  b[p++] = 0x2c;
+  p = putStr(b, p, clientOrderId);
   b[p++] = 0x2c;
   return p;
 }

@@ -53,6 +53,19 @@ async function aiLayout(s: ReplaySession = session): Promise<Rendered> {
   return r;
 }
 
+/**
+ * The model proposes a BTCUSDT limit order and answers `answer`; resolves once the card and the answer
+ * show, with the app and the proposal's id.
+ */
+async function proposed(order: { side: 'BUY' | 'SELL'; qty: string; limit: string; rationale: string }, answer: string): Promise<{ r: Rendered; id: string }> {
+  ai.script(callTools({ name: 'propose_order', arguments: JSON.stringify({ symbol: 'BTCUSDT', ...order }), id: 'c' }), say(answer));
+  const r = await aiLayout();
+  await ask(r, 'what now?');
+  await until(r, (x) => x.includes(`${order.side} ${order.qty} BTCUSDT LIMIT limit ${order.limit}`), 'the card');
+  await until(r, (x) => x.includes(answer), 'the answer');
+  return { r, id: session.source.assistant!.proposals()[0]!.id };
+}
+
 /** Enter opens the prompt; the question is typed key by key; Enter sends it. */
 async function ask(r: Rendered, question: string): Promise<void> {
   r.write(KEYS.enter);
@@ -122,15 +135,7 @@ describe('AI panel', () => {
   });
 
   it('`r` rejects a proposal and nothing is placed', async () => {
-    ai.script(
-      callTools({ name: 'propose_order', arguments: JSON.stringify({ symbol: 'BTCUSDT', side: 'SELL', qty: '0.002', limit: '99000', rationale: 'take profit far above' }), id: 'c2' }),
-      say('Proposed a limit sell.'),
-    );
-    const r = await aiLayout();
-    await ask(r, 'where to take profit?');
-    await until(r, (x) => x.includes('SELL 0.002 BTCUSDT LIMIT limit 99000'), 'the card');
-    await until(r, (x) => x.includes('Proposed a limit sell.'), 'the answer');
-    const id = session.source.assistant!.proposals()[0]!.id;
+    const { r, id } = await proposed({ side: 'SELL', qty: '0.002', limit: '99000', rationale: 'take profit far above' }, 'Proposed a limit sell.');
     r.write('r');
     await until(r, (x) => x.includes(`proposal ${id} rejected: nothing placed`), 'the rejection');
     expect(orders(`ai-${id}`)).toEqual([]);
@@ -139,15 +144,7 @@ describe('AI panel', () => {
   });
 
   it('an approval the engine refuses is on the event log once, by its refusal event', async () => {
-    ai.script(
-      callTools({ name: 'propose_order', arguments: JSON.stringify({ symbol: 'BTCUSDT', side: 'BUY', qty: '100', limit: '60000', rationale: 'all in' }), id: 'c3' }),
-      say('Proposed a large buy.'),
-    );
-    const r = await aiLayout();
-    await ask(r, 'go big');
-    await until(r, (x) => x.includes('BUY 100 BTCUSDT LIMIT limit 60000'), 'the card');
-    await until(r, (x) => x.includes('Proposed a large buy.'), 'the answer');
-    const id = session.source.assistant!.proposals()[0]!.id;
+    const { r, id } = await proposed({ side: 'BUY', qty: '100', limit: '60000', rationale: 'all in' }, 'Proposed a large buy.');
     r.write('a');
     await until(r, (x) => x.includes(`✗ proposal ${id}`), 'the refusal in the transcript');
     expect(session.source.assistant!.proposals().find((p) => p.id === id)).toMatchObject({ status: 'failed' });
