@@ -29,6 +29,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { OrderBook } from 'nodejs-order-book';
 import { LocalOrderBook } from '../dist/src/engine/market/orderbook.js';
 import { PaperEngine, bundledMarket, parseAmount } from '../dist/src/engine/orders/index.js';
@@ -172,6 +173,8 @@ function threadCpu() {
     return undefined;
   }
 }
+/** Lowest share of a durable round the engine's thread spent idle, waiting for its commits. */
+const idleShare = {};
 /** Lowest main-thread CPU per order seen for a case (µs). */
 const cpuPerOrder = {};
 function noteCpu(key, c0) {
@@ -242,6 +245,7 @@ async function durable(synchronous, { risk = false } = {}) {
   let tid = 1;
   let pending = [];
   let previous;
+  const elu0 = performance.eventLoopUtilization();
   const c0 = threadCpu();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < ops.length; i++) {
@@ -274,7 +278,11 @@ async function durable(synchronous, { risk = false } = {}) {
   if (previous) await previous;
   await Promise.all(pending);
   const ns = Number(process.hrtime.bigint() - t0);
-  noteCpu(`${risk ? 'risk' : ''}${synchronous}`, c0);
+  const elu = performance.eventLoopUtilization(elu0);
+  const key = `${risk ? 'risk' : ''}${synchronous}`;
+  noteCpu(key, c0);
+  // Time the engine's thread waited for commits: independent of how fast the CPU runs that day.
+  idleShare[key] = Math.min(idleShare[key] ?? 1, elu.idle / (elu.idle + elu.active));
   durableStats = { ...svc.stats(), seq: svc.durableSeq };
   if (risk) riskStats = { vetoes, state: engine.state };
   await svc.close();
@@ -351,6 +359,13 @@ if (cpuPerOrder.riskNORMAL !== undefined) {
   console.log(
     `main-thread CPU per order (lowest round; the writer thread's work not included): headline ${c('riskNORMAL')} (FULL ${c('riskFULL')}), ` +
       `PaperEngine ${c('ours')}, nodejs-order-book ${c('theirs')} (the headline takes ${(cpuPerOrder.riskNORMAL / cpuPerOrder.theirs).toFixed(1)}× its CPU)`,
+  );
+}
+if (idleShare.riskNORMAL !== undefined) {
+  const pct = (k) => `${(idleShare[k] * 100).toFixed(0)} %`;
+  console.log(
+    `engine thread idle, waiting for commits (lowest round): headline ${pct('riskNORMAL')} (FULL ${pct('riskFULL')}), ` +
+      `OrderService alone ${pct('NORMAL')} (FULL ${pct('FULL')})`,
   );
 }
 console.log(`risk per run: ${riskStats.vetoes.toLocaleString('en')} orders refused by a risk rule, state ${riskStats.state} at the end`);
