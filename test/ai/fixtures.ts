@@ -17,7 +17,6 @@ import { PaperTrading } from '../../src/engine/trading.js';
 
 export const instruments = bundledInstruments();
 
-/** Closed candles whose closes are `closes` (raws): open = previous close, high/low bracket both. */
 /** A declarative spec (5m EMA(3)/SMA(10) cross, half the quote per entry) the backtest tests run. */
 export const CROSS_5M_SPEC = {
   name: 'cross-5m',
@@ -28,6 +27,7 @@ export const CROSS_5M_SPEC = {
   sizing: { type: 'fraction', value: 0.5 },
 };
 
+/** Closed candles whose closes are `closes` (raws): open = previous close, high/low bracket both. */
 export function candleSeries(symbol: string, interval: Interval, closes: readonly number[], start = Date.UTC(2024, 7, 1)): Candle[] {
   const inst = instruments.get(symbol);
   const len = INTERVAL_MS[interval];

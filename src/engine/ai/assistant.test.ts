@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { candleSeries, openFixture, type Fixture } from '../../../test/ai/fixtures.js';
+import { CROSS_5M_SPEC, candleSeries, openFixture, type Fixture } from '../../../test/ai/fixtures.js';
 import { callTools, say, startFakeOpenAI, type FakeOpenAI } from '../../../test/helpers/fake-openai.js';
 import { VenueError } from '../errors.js';
 import { Assistant, MAX_TOOL_ROUNDS, type AssistantEvent } from './assistant.js';
@@ -121,15 +121,7 @@ describe('assistant', () => {
   });
 
   it('answers a strategy spec with missing fields with the fields named, then backtests the corrected one', async () => {
-    const good = {
-      name: 'dip-buyer',
-      interval: '5m',
-      indicators: { fast: { type: 'ema', period: 3 }, slow: { type: 'sma', period: 10 } },
-      entry: { all: [{ left: 'fast', op: 'crossesAbove', right: 'slow' }] },
-      exit: { any: [{ left: 'fast', op: 'crossesBelow', right: 'slow' }] },
-      sizing: { type: 'fraction', value: 0.5 },
-      stopLossPct: 2,
-    };
+    const good = { ...CROSS_5M_SPEC, name: 'dip-buyer', stopLossPct: 2 };
     const { sizing: _s, interval: _i, ...missing } = good;
     fake.script(
       callTools({ name: 'run_backtest', arguments: JSON.stringify({ symbol: 'BTCUSDT', spec: missing }), id: 'bad' }),
