@@ -259,9 +259,11 @@ describe('ReplayVenue pacing, filters and REST answers', () => {
     const c = collector();
     const before = timers();
     await venue.start(['BTCUSDT'], ['aggTrade'], c.sink);
-    while (timers() === before) await new Promise((r) => setImmediate(r)); // waiting out the recorded hour
+    // Other tests' timers in this process may end meanwhile (CI saw one go): wait for the pacing timer to
+    // appear, and after stop() the count must be back to at most what it was.
+    while (timers() <= before) await new Promise((r) => setImmediate(r)); // waiting out the recorded hour
     await venue.stop();
-    expect(timers()).toBe(before);
+    expect(timers()).toBeLessThanOrEqual(before);
     expect(c.events).toHaveLength(1);
   });
 
