@@ -20,6 +20,9 @@ export function emptyPosition(): PositionState {
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
+/** avgEntry's scale: quote per unit of base, at 16 decimals (a constant, not a power per view). */
+const AVG_MUL = 10n ** 16n;
+
 /** Folds one fill into the symbol's position. */
 export function applyFillToPosition(pos: PositionState, fill: Fill, baseAsset: string, s: Scales): void {
   // Every bigint operation allocates: a fill (twice per fill, here and in the risk engine) does only the ones it needs.
@@ -75,7 +78,7 @@ export function positionView(symbol: string, pos: PositionState, mark: number | 
     symbol,
     qty: pos.qty,
     cost: pos.cost,
-    avgEntry: pos.qty === 0n ? 0n : roundDiv(pos.cost * 10n ** 16n, pos.qty),
+    avgEntry: pos.qty === 0n ? 0n : roundDiv(pos.cost * AVG_MUL, pos.qty),
     realizedPnl: pos.realized,
     unrealizedPnl: unrealized,
     fees: pos.fees,

@@ -125,6 +125,17 @@ export function attachStrategy(opts: AttachOptions): AttachedStrategy {
   };
 }
 
+/**
+ * One candle with the microtask turns `for await` gives it (two ticks before, two after), without
+ * the array and async-from-sync iterator `for await (const c of [candle])` builds.
+ */
+async function turnAround(step: (c: Candle) => void, c: Candle): Promise<void> {
+  await null;
+  await null;
+  step(c);
+  await null;
+}
+
 /** The channels to replay a recording with: its trade channel, and depth when recorded. */
 export async function recordingChannels(path: string): Promise<{ channels: Channel[]; depth: boolean }> {
   const header = await readRecordingHeader(path);
@@ -343,7 +354,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
           for await (const c of arr.slice(i)) step(c);
           break;
         }
-        if (runner.takeTurn()) for await (const c of [arr[i]!]) step(c);
+        if (runner.takeTurn()) await turnAround(step, arr[i]!);
         else step(arr[i]!);
       }
     } else if (it) {
@@ -354,7 +365,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
         }
         const r = it.next();
         if (r.done) break;
-        if (runner.takeTurn()) for await (const c of [r.value]) step(c);
+        if (runner.takeTurn()) await turnAround(step, r.value);
         else step(r.value);
       }
     } else for await (const c of src as AsyncIterable<Candle>) step(c);
