@@ -1,5 +1,6 @@
 import type { Instrument } from '../market/types.js';
 import { scalesOf, type Scales } from './amounts.js';
+import { ClientIdTable } from './client-id-table.js';
 import { OrderTable } from './order-table.js';
 import { applyFillToPosition, emptyPosition, type PositionState } from './positions.js';
 import {
@@ -99,7 +100,7 @@ export interface EngineState {
   nextOrderId: number;
   nextTradeId: number;
   orders: OrderTable;
-  byClientId: Map<string, Order>;
+  byClientId: ClientIdTable;
   balances: Map<string, Balance>;
   positions: Map<string, PositionState>;
   open: Map<string, SymbolOrders>;
@@ -122,7 +123,7 @@ export function createState(config: EngineConfig): EngineState {
     nextOrderId: 1,
     nextTradeId: 1,
     orders: new OrderTable(),
-    byClientId: new Map(),
+    byClientId: new ClientIdTable(),
     balances,
     positions: new Map(),
     open: new Map(),
