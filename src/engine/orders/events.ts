@@ -228,7 +228,6 @@ export function applyEvents(state: EngineState, events: Iterable<OrderEvent>): E
   return state;
 }
 
-/** A field-by-field copy: the event keeps its own snapshot while the state's order changes. */
 /**
  * The state's own copy of an accepted order. The same fields as copyOrder, in a literal of its
  * own: V8 decides per allocation site whether to allocate straight into the old generation. The
@@ -260,6 +259,7 @@ function stateOrder(o: Order): Order {
   };
 }
 
+/** A field-by-field copy: the event keeps its own snapshot while the state's order changes. */
 export function copyOrder(o: Order): Order {
   return {
     symbol: o.symbol,

@@ -126,8 +126,9 @@ export function attachStrategy(opts: AttachOptions): AttachedStrategy {
 }
 
 /**
- * One candle with the microtask turns `for await` gives it (two ticks before, two after), without
- * the array and async-from-sync iterator `for await (const c of [candle])` builds.
+ * One candle with the microtask turns `for await (const c of [candle])` gives it (two ticks before
+ * the candle, two after it: one await and this function's own promise), without the array and the
+ * async-from-sync iterator that builds. The turn-depth test pins the ticks.
  */
 async function turnAround(step: (c: Candle) => void, c: Candle): Promise<void> {
   await null;
