@@ -1,3 +1,4 @@
+import { putAt } from './order-table.js';
 import type { Order } from './types.js';
 
 /** Longest counter kept in an array: 9 digits stay a small integer. */
@@ -50,14 +51,7 @@ export class ClientIdTable {
       let seq = this.seqOf(id, false);
       if (seq === undefined && n < MAX_FIRST) seq = this.seqOf(id, true);
       if (seq !== undefined && n - seq.length <= MAX_GAP) {
-        if (n < seq.length) {
-          if (seq[n] === undefined) this.count++;
-          seq[n] = o;
-        } else {
-          while (seq.length < n) seq.push(undefined);
-          seq.push(o);
-          this.count++;
-        }
+        if (putAt(seq, n, o)) this.count++;
         return this;
       }
     }

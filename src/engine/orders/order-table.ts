@@ -4,6 +4,21 @@ import type { Order } from './types.js';
 const MAX_GAP = 1024;
 
 /**
+ * Puts `o` at index `i` of `arr` (i ≥ 0), filling any gap before it with holes of `undefined`.
+ * True when the slot was empty.
+ */
+export function putAt<T>(arr: Array<T | undefined>, i: number, o: T): boolean {
+  if (i < arr.length) {
+    const empty = arr[i] === undefined;
+    arr[i] = o;
+    return empty;
+  }
+  while (arr.length < i) arr.push(undefined);
+  arr.push(o);
+  return true;
+}
+
+/**
  * Orders by orderId. The engine numbers its orders 1, 2, 3, … so they live in an array indexed by
  * id: a lookup is an index and an insert a push. A Map hashed every id, rehashed its whole table
  * each time it grew and missed the cache on both, about a tenth of a market order's engine time.
@@ -35,12 +50,7 @@ export class OrderTable {
     } else if (!Number.isSafeInteger(orderId) || orderId < 1 || orderId - d.length > MAX_GAP) {
       this.sparse.set(orderId, o);
       this.count++;
-    } else if (orderId < d.length) {
-      if (d[orderId] === undefined) this.count++;
-      d[orderId] = o;
-    } else {
-      while (d.length < orderId) d.push(undefined);
-      d.push(o);
+    } else if (putAt(d, orderId, o)) {
       this.count++;
     }
     return this;
