@@ -39,10 +39,6 @@ export class OrderTable {
     return o !== undefined || this.sparse.size === 0 ? o : this.sparse.get(orderId);
   }
 
-  has(orderId: number): boolean {
-    return this.get(orderId) !== undefined;
-  }
-
   set(orderId: number, o: Order): this {
     const d = this.dense;
     if (this.sparse.size > 0 && this.sparse.has(orderId)) {
