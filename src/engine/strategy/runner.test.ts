@@ -178,3 +178,34 @@ describe('order calls that fail', () => {
     expect(runner.stats).toMatchObject({ orders: 1, orderErrors: 0 });
   });
 });
+
+describe("candles: 'caller'", () => {
+  const counting = defineStrategy({
+    name: 'counting',
+    params: {},
+    onCandle(ctx, c) {
+      ctx.state.n = ((ctx.state.n as number) ?? 0) + 1;
+      ctx.state.last = c.openTime;
+    },
+  });
+  const run = (mode: 'bus' | 'caller', interval: '1m' | '5m') => {
+    const bus = new Bus();
+    const engine = new PaperEngine({ instruments: instruments.all(), filters, initialBalances: balances });
+    const r = new StrategyRunner({ strategy: counting, symbol: 'BTCUSDT', instrument: inst, bus, clock: new SimClock(), orders: engine, interval, candles: mode });
+    r.start();
+    const other = { ...candles[0]!, symbol: 'ETHUSDT' };
+    for (const c of [...candles.slice(0, 12), other]) {
+      bus.publish('candle.closed', c);
+      if (mode === 'caller') r.candleClosed(c);
+    }
+    return r.state;
+  };
+
+  it('takes candles only from candleClosed, as the bus would hand them (symbol filter, aggregation)', () => {
+    for (const interval of ['1m', '5m'] as const) {
+      const viaCaller = run('caller', interval);
+      expect(viaCaller).toEqual(run('bus', interval));
+      expect(viaCaller.n).toBe(interval === '1m' ? 12 : 2);
+    }
+  });
+});

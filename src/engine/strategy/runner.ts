@@ -70,6 +70,11 @@ export interface StrategyRunnerOptions<S extends ParamSchema> {
   persist?: (snapshot: RunnerSnapshot) => void;
   /** After onCandle for each closed candle of the interval (backtests mark equity here). */
   afterCandle?: (candle: Candle) => void;
+  /**
+   * 'caller': the runner does not read 'candle.closed' off the bus; the driver hands it each closed
+   * candle with `candleClosed` (the candle backtest). Default 'bus'.
+   */
+  candles?: 'bus' | 'caller';
   onStatus?: (status: RunnerStatus, error?: RunnerError) => void;
   /** Log entries kept (oldest dropped first); default 1000. */
   maxLogs?: number;
@@ -209,12 +214,8 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
     const { bus } = this.opts;
     const sym = this.symbol;
     const own = this.id + '_';
+    if (this.opts.candles !== 'caller') this.unsubs.push(bus.subscribe('candle.closed', (c) => this.candleClosed(c)));
     this.unsubs.push(
-      bus.subscribe('candle.closed', (c) => {
-        if (c.symbol !== sym) return;
-        if (this.aggregator) this.aggregator.add(c);
-        else this.onCandle(c);
-      }),
       bus.subscribe('trade', (t) => {
         if (t.symbol === sym) this.onTrade(t);
       }),
@@ -249,6 +250,17 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   }
 
   // ------------------------------------------------------------------ events
+
+  /**
+   * A closed candle, of any symbol and any interval dividing the runner's: what the runner does with
+   * each 'candle.closed' on the bus. A driver that created the runner with `candles: 'caller'` calls
+   * it itself.
+   */
+  candleClosed(c: Candle): void {
+    if (c.symbol !== this.symbol) return;
+    if (this.aggregator) this.aggregator.add(c);
+    else this.onCandle(c);
+  }
 
   private onCandle(c: Candle): void {
     if (!c.closed || this.statusValue !== 'running') return;
