@@ -404,6 +404,32 @@ describe.each([
     expect(await pureSnapshot(store, svc)).toEqual(svc.snapshot());
   });
 
+  it('with only fills and rejections listened to, publishes every fill and engine rejection of the calls', async () => {
+    const store = await backend.make();
+    const bus = new Bus();
+    const fills: number[] = [];
+    const rejected: string[] = [];
+    bus.subscribe('fill', (f) => fills.push(f.tradeId));
+    bus.subscribe('order.rejected', (r) => rejected.push(`${r.clientOrderId}:${r.code}`));
+    const svc = await open(store, { bus });
+    let t = T0;
+    const calls: Array<Promise<{ events: OrderEvent[] } | OrderEvent[]>> = [svc.onTrade(trade(P('60000'), '0.01', ++t))];
+    for (let i = 0; i < 30; i++) {
+      calls.push(svc.submit(limit('BUY', String(59_990 - (i % 7) * 5), '0.01', `b${i}`), ++t));
+      // Off the tick size: the engine rejects it (-1013), a 'rejected' event in the log.
+      if (i % 5 === 0) calls.push(svc.submit({ ...limit('SELL', '60010', '0.01', `bad${i}`), price: P('60010') + 0.5 }, ++t));
+      if (i % 3 === 0) calls.push(svc.submit(market(i % 2 ? 'BUY' : 'SELL', '0.02'), ++t));
+      if (i % 10 === 9) calls.push(svc.onTrade(trade(P('59970'), '0.05', ++t)));
+    }
+    const events = (await Promise.all(calls)).flatMap((r) => (Array.isArray(r) ? r : r.events));
+    const wantFills = events.flatMap((ev) => (ev.kind === 'fill' ? [ev.fill.tradeId] : []));
+    const wantRejected = events.flatMap((ev) => (ev.kind === 'rejected' ? [`${ev.clientOrderId}:${ev.code}`] : []));
+    expect(wantFills.length).toBeGreaterThan(10);
+    expect(wantRejected).toHaveLength(6);
+    expect(fills).toEqual(wantFills);
+    expect(rejected).toEqual(wantRejected);
+  });
+
   it('lets a pre-trade hook refuse orders before the engine, naming the rule', async () => {
     const store = await backend.make();
     const bus = new Bus();
