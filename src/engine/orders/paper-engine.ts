@@ -171,7 +171,7 @@ export class PaperEngine {
       return { ok: false, rejection, duplicate: false, fills: [], events: this.end() };
     }
     const order = this.state.orders.get(this.state.nextOrderId - 1)!;
-    const fills = this.fillsOut;
+    const fills = this.fillsOut.slice();
     return { ok: true, order: copyOrder(order), duplicate: false, fills, events: this.end() };
   }
 
@@ -608,8 +608,13 @@ export class PaperEngine {
     this.fillsOut = [];
   }
 
+  /**
+   * The call's events, as an array of their exact number. An array grown by push keeps room for
+   * 17, and the events of a durable call (OrderService) live until its batch commits: that room
+   * was a good part of what every young-generation collection copied.
+   */
   private end(): OrderEvent[] {
-    const out = this.out;
+    const out = this.out.slice();
     this.out = [];
     return out;
   }
@@ -633,7 +638,12 @@ export class PaperEngine {
       return;
     }
     applyLedgerEntry(this.state, entry, last);
-    (last.ledger ??= []).push(entry);
+    // Arrays of their exact length, as in end(): an event has one to three entries.
+    const l = last.ledger;
+    if (l === undefined) last.ledger = [entry];
+    else if (l.length === 1) last.ledger = [l[0]!, entry];
+    else if (l.length === 2) last.ledger = [l[0]!, l[1]!, entry];
+    else l.push(entry);
   }
 
   private filtersOf(info: SymbolInfo): SymbolFilters {
