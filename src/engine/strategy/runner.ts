@@ -149,8 +149,6 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
   private statusValue: RunnerStatus = 'idle';
   private errorValue: RunnerError | undefined;
   private queue: Op[] = [];
-  /** An empty array to swap in for `queue` on a flush (undefined while a flush runs). */
-  private spare: Op[] | undefined = [];
   /** True while onStart/onCandle runs: order calls are queued. */
   queueing = false;
   nextOrder: number;
@@ -405,13 +403,8 @@ export class StrategyRunner<S extends ParamSchema = ParamSchema> {
 
   private flush(): void {
     const ops = this.queue;
-    this.queue = this.spare ?? [];
-    this.spare = undefined;
+    this.queue = [];
     for (let i = 0; i < ops.length; i++) this.exec(ops[i]!);
-    // The two arrays take turns (a backtest flushes once per order). Emptying one frees its storage
-    // either way: V8 trims a small array's store as it empties, by pops as by length = 0.
-    ops.length = 0;
-    this.spare = ops;
     this.opts.persist?.(this.snapshot());
   }
 
